@@ -1,0 +1,1 @@
+"""tui-dj benchmarks: `python -m benchmarks` runs them all and prints one table."""

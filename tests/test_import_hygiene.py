@@ -1,0 +1,33 @@
+"""The layers point one way: the core never pulls in the UI, and `--help` never pulls in torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return set(out.split())
+
+
+@pytest.mark.parametrize("module", ["tui_dj.catalog", "tui_dj.learn", "tui_dj.session", "tui_dj.store"])
+def test_core_never_imports_textual(module: str) -> None:
+    loaded = _modules_after(f"import {module}")
+    assert "textual" not in loaded
+
+
+def test_help_does_not_import_torch() -> None:
+    code = (
+        "import sys\nfrom tui_dj.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+    )
+    loaded = _modules_after(code)
+    assert "tui_dj.cli" in loaded
+    assert "torch" not in loaded
+    assert "textual" not in loaded

@@ -1,0 +1,3 @@
+from tui_dj.cli import main
+
+main()

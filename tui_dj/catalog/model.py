@@ -1,0 +1,229 @@
+"""The processed catalog: scaled float32 features, columnar metadata, the scaler and a manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tui_dj.atomic import atomic_directory, recover_directory
+from tui_dj.errors import TuiDjError
+
+FEATURES: tuple[str, ...] = (
+    "acousticness",
+    "danceability",
+    "energy",
+    "instrumentalness",
+    "liveness",
+    "loudness",
+    "speechiness",
+    "tempo",
+    "valence",
+)
+N_FEATURES = len(FEATURES)
+META_COLUMNS: tuple[str, ...] = (
+    "track_id",
+    "name",
+    "artist",
+    "album",
+    "genres",
+    "popularity",
+    "duration_ms",
+)
+GENRE_SEP = ", "
+FORMAT_VERSION = 1
+FEATURES_FILE = "features.npy"
+TRACKS_FILE = "tracks.parquet"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class FeatureScaler:
+    """Min-max scaling of the nine features to [0, 1], fitted on one catalog and saved with it."""
+
+    low: tuple[float, ...]
+    high: tuple[float, ...]
+
+    @classmethod
+    def fit(cls, raw: np.ndarray) -> FeatureScaler:
+        low = np.nanmin(raw, axis=0).astype(np.float64)
+        high = np.nanmax(raw, axis=0).astype(np.float64)
+        return cls(tuple(map(float, low)), tuple(map(float, high)))
+
+    def _span(self) -> np.ndarray:
+        span = np.asarray(self.high) - np.asarray(self.low)
+        return np.where(span > 0, span, 1.0)
+
+    def transform(self, raw: np.ndarray) -> np.ndarray:
+        scaled = (np.asarray(raw, dtype=np.float64) - np.asarray(self.low)) / self._span()
+        return np.clip(scaled, 0.0, 1.0).astype(np.float32)
+
+    def inverse(self, scaled: np.ndarray) -> np.ndarray:
+        return (np.asarray(scaled, dtype=np.float64) * self._span() + np.asarray(self.low)).astype(np.float32)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "minmax", "features": list(FEATURES), "low": list(self.low), "high": list(self.high)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureScaler:
+        if data.get("features") != list(FEATURES) or len(data["low"]) != N_FEATURES:
+            raise ValueError("scaler does not describe the nine features")
+        return cls(tuple(map(float, data["low"])), tuple(map(float, data["high"])))
+
+
+@dataclass(frozen=True)
+class Track:
+    """One song as the session and the console show it; `features` holds raw (unscaled) values."""
+
+    index: int
+    track_id: str
+    name: str
+    artist: str
+    album: str
+    genres: tuple[str, ...]
+    popularity: float
+    duration_ms: int
+    features: dict[str, float]
+
+    @property
+    def genre(self) -> str:
+        return self.genres[0] if self.genres else ""
+
+
+def fingerprint(track_ids: Sequence[str] | pd.Series, features: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    digest.update("\n".join(map(str, track_ids)).encode("utf-8"))
+    digest.update(np.ascontiguousarray(features, dtype=np.float32).tobytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass
+class Catalog:
+    """Songs as rows: `features[i]` (scaled, float32) belongs to `tracks.iloc[i]`."""
+
+    features: np.ndarray
+    tracks: pd.DataFrame
+    scaler: FeatureScaler
+    manifest: dict[str, Any] = field(default_factory=dict)
+    _search_text: pd.Series | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.features = np.ascontiguousarray(self.features, dtype=np.float32)
+        if self.features.ndim != 2 or self.features.shape[1] != N_FEATURES:
+            raise ValueError(f"features must be (n, {N_FEATURES}), got {self.features.shape}")
+        if len(self.tracks) != len(self.features):
+            raise ValueError("tracks and features differ in length")
+        self.manifest.setdefault("fingerprint", fingerprint(self.tracks["track_id"], self.features))
+
+    @classmethod
+    def from_raw(
+        cls,
+        tracks: pd.DataFrame,
+        raw_features: np.ndarray,
+        manifest: dict[str, Any] | None = None,
+        scaler: FeatureScaler | None = None,
+    ) -> Catalog:
+        """Fit a scaler on `raw_features` (unless given one) and build the catalog."""
+        raw = np.asarray(raw_features, dtype=np.float32)
+        scaler = scaler or FeatureScaler.fit(raw)
+        tracks = tracks.loc[:, list(META_COLUMNS)].reset_index(drop=True)
+        manifest = dict(manifest or {})
+        manifest["scaler"] = scaler.to_dict()
+        return cls(scaler.transform(raw), tracks, scaler, manifest)
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.manifest["fingerprint"])
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest.get("name", "catalog"))
+
+    def raw_features(self, index: int | np.ndarray | slice | None = None) -> np.ndarray:
+        scaled = self.features if index is None else self.features[index]
+        return self.scaler.inverse(scaled)
+
+    def track(self, index: int) -> Track:
+        row = self.tracks.iloc[int(index)]
+        raw = self.raw_features(int(index))
+        genres = str(row["genres"] or "")
+        return Track(
+            index=int(index),
+            track_id=str(row["track_id"]),
+            name=str(row["name"]),
+            artist=str(row["artist"]),
+            album=str(row["album"] or ""),
+            genres=tuple(g for g in genres.split(GENRE_SEP) if g),
+            popularity=float(row["popularity"]),
+            duration_ms=int(row["duration_ms"]),
+            features={name: float(value) for name, value in zip(FEATURES, raw, strict=True)},
+        )
+
+    def search(self, query: str, limit: int = 20) -> list[int]:
+        """Rows whose title, artist or album contain every word of `query`, popular ones first."""
+        words = query.lower().split()
+        if not words:
+            return []
+        if self._search_text is None:
+            t = self.tracks
+            self._search_text = (t["name"] + " " + t["artist"] + " " + t["album"]).str.lower()
+        mask = np.ones(len(self), dtype=bool)
+        for word in words:
+            mask &= self._search_text.str.contains(word, regex=False).to_numpy()
+        hits = np.flatnonzero(mask)
+        popularity = self.tracks["popularity"].to_numpy()[hits]
+        order = np.argsort(-popularity, kind="stable")[:limit]
+        return [int(i) for i in hits[order]]
+
+    def index_of(self, track_id: str) -> int | None:
+        hits = np.flatnonzero(self.tracks["track_id"].to_numpy() == track_id)
+        return int(hits[0]) if len(hits) else None
+
+
+def save_catalog(catalog: Catalog, out_dir: Path) -> None:
+    """Write the catalog whole into `out_dir`, replacing what was there only once it is complete."""
+    manifest = dict(catalog.manifest)
+    manifest["format_version"] = FORMAT_VERSION
+    manifest["n_tracks"] = len(catalog)
+    manifest["features"] = list(FEATURES)
+    manifest["scaler"] = catalog.scaler.to_dict()
+    with atomic_directory(Path(out_dir)) as staging:
+        np.save(staging / FEATURES_FILE, catalog.features)
+        catalog.tracks.to_parquet(staging / TRACKS_FILE, index=False)
+        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    catalog.manifest = manifest
+
+
+def is_catalog_dir(path: Path) -> bool:
+    recover_directory(Path(path))
+    return (Path(path) / MANIFEST_FILE).is_file()
+
+
+def load_catalog(path: Path) -> Catalog:
+    """Load a catalog written by `save_catalog`, or say in one sentence why it is not one."""
+    path = Path(path)
+    recover_directory(path)
+    if not path.exists():
+        raise TuiDjError(f"No catalog at {path}: run `tui-dj prep` first, or leave out --catalog to use the built-in one.")
+    if not path.is_dir() or not (path / MANIFEST_FILE).is_file():
+        raise TuiDjError(f"{path} is not a tui-dj catalog (no {MANIFEST_FILE}); make one with `tui-dj prep --out {path}`.")
+    try:
+        manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
+        scaler = FeatureScaler.from_dict(manifest["scaler"])
+        features = np.load(path / FEATURES_FILE, allow_pickle=False)
+        tracks = pd.read_parquet(path / TRACKS_FILE)
+        missing = [c for c in META_COLUMNS if c not in tracks.columns]
+        if missing:
+            raise ValueError(f"missing columns {missing}")
+        return Catalog(features, tracks, scaler, manifest)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise TuiDjError(f"The catalog at {path} is damaged ({exc}); rebuild it with `tui-dj prep`.") from None
