@@ -1,0 +1,105 @@
+"""The processed catalog format and the built-in generator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tui_dj.catalog import FEATURES, builtin_catalog, load_catalog, save_catalog
+from tui_dj.catalog.model import MANIFEST_FILE, TRACKS_FILE, FeatureScaler
+from tui_dj.catalog.synthetic import generate_frame, write_kaggle_csv
+from tui_dj.errors import TuiDjError
+
+
+def test_builtin_is_deterministic_and_seeded() -> None:
+    a, b, c = builtin_catalog(400, 1), builtin_catalog(400, 1), builtin_catalog(400, 2)
+    assert a.fingerprint == b.fingerprint
+    assert a.fingerprint != c.fingerprint
+    assert a.features.dtype == np.float32
+    assert a.features.min() >= 0.0 and a.features.max() <= 1.0
+
+
+def test_generator_has_realistic_correlations() -> None:
+    frame = generate_frame(5000, 0)
+    corr = frame[list(FEATURES)].corr()
+    assert corr.loc["energy", "loudness"] > 0.6
+    assert corr.loc["energy", "acousticness"] < -0.4
+    by_genre = frame.groupby("genres")[["speechiness", "instrumentalness", "energy"]].mean()
+    assert by_genre.loc["rap", "speechiness"] > by_genre.loc["classical", "speechiness"]
+    assert by_genre.loc["classical", "instrumentalness"] > by_genre.loc["pop", "instrumentalness"]
+    assert by_genre.loc["metal", "energy"] > by_genre.loc["ambient", "energy"]
+    assert frame["loudness"].max() <= 0.0
+    assert frame["track_id"].str.len().eq(22).all()
+    assert frame["track_id"].is_unique
+
+
+def test_scaler_round_trip() -> None:
+    catalog = builtin_catalog(300)
+    raw = catalog.raw_features()
+    np.testing.assert_allclose(catalog.scaler.transform(raw), catalog.features, atol=1e-5)
+    again = FeatureScaler.from_dict(catalog.scaler.to_dict())
+    assert again == catalog.scaler
+
+
+def test_track_shows_raw_values() -> None:
+    catalog = builtin_catalog(300)
+    track = catalog.track(5)
+    assert set(track.features) == set(FEATURES)
+    assert -60 <= track.features["loudness"] <= 0
+    assert 40 <= track.features["tempo"] <= 250
+    assert track.genres and track.genre == track.genres[0]
+
+
+def test_save_and_load(tmp_path: Path) -> None:
+    catalog = builtin_catalog(300)
+    save_catalog(catalog, tmp_path / "cat")
+    loaded = load_catalog(tmp_path / "cat")
+    assert loaded.fingerprint == catalog.fingerprint
+    np.testing.assert_array_equal(loaded.features, catalog.features)
+    pd.testing.assert_frame_equal(loaded.tracks, catalog.tracks)
+    assert loaded.scaler == catalog.scaler
+
+
+def test_search_and_index() -> None:
+    catalog = builtin_catalog(1000)
+    track = catalog.track(17)
+    hits = catalog.search(f"{track.name} {track.artist}")
+    assert 17 in hits
+    assert catalog.search("   ") == []
+    assert catalog.index_of(track.track_id) == 17
+    assert catalog.index_of("nope") is None
+
+
+@pytest.mark.parametrize("damage", ["no_manifest", "bad_json", "truncated_parquet", "not_a_dir"])
+def test_damaged_catalog_is_one_sentence(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "cat"
+    save_catalog(builtin_catalog(200), path)
+    if damage == "no_manifest":
+        (path / MANIFEST_FILE).unlink()
+    elif damage == "bad_json":
+        (path / MANIFEST_FILE).write_text("{oops")
+    elif damage == "truncated_parquet":
+        data = (path / TRACKS_FILE).read_bytes()
+        (path / TRACKS_FILE).write_bytes(data[: len(data) // 2])
+    else:
+        path = tmp_path / "file.csv"
+        path.write_text("a,b\n")
+    with pytest.raises(TuiDjError) as err:
+        load_catalog(path)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_catalog(tmp_path: Path) -> None:
+    with pytest.raises(TuiDjError, match="tui-dj prep"):
+        load_catalog(tmp_path / "absent")
+
+
+def test_kaggle_csv_writer(tmp_path: Path) -> None:
+    path = write_kaggle_csv(tmp_path / "k.csv", 50, 3)
+    frame = pd.read_csv(path)
+    assert list(frame.columns)[:4] == ["genre", "artist_name", "track_name", "track_id"]
+    assert len(frame) == 50
+    assert set(frame["mode"]) <= {"Major", "Minor"}
