@@ -21,7 +21,7 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call `write(tmp)` for a temporary file beside `path`, then rename it over `path`.
 
     A failure (a full disk, a crash) leaves whatever was at `path` untouched.
