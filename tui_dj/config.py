@@ -40,7 +40,7 @@ class AgentConfig:
     eps_start: float = 1.0
     eps_end: float = 0.01
     eps_decay: float = 0.995
-    update_every: int = 1
+    update_every: int = 4  # one gradient step every 4 environment steps, as in the original DQN
     double: bool = False
     dueling: bool = False
     candidates: int = 64  # songs scored per decision: near the taste, diverse and exploratory
@@ -50,6 +50,8 @@ class AgentConfig:
 class TrainConfig:
     episodes: int = 2000
     seed: int = 0
+    checkpoint_every: int = 250  # episodes between checkpoints
+    threads: int = 1  # torch threads; one is fastest for this small network on a shared CPU
     env: EnvConfig = field(default_factory=EnvConfig)
     agent: AgentConfig = field(default_factory=AgentConfig)
 
@@ -106,6 +108,8 @@ def validate(config: TrainConfig) -> TrainConfig:
     a, e = config.agent, config.env
     positive = {
         "episodes": config.episodes,
+        "checkpoint_every": config.checkpoint_every,
+        "threads": config.threads,
         "env.max_steps": e.max_steps,
         "env.history": e.history,
         "agent.hidden": a.hidden,
@@ -124,10 +128,10 @@ def validate(config: TrainConfig) -> TrainConfig:
         "agent.eps_end": a.eps_end,
         "agent.eps_decay": a.eps_decay,
     }
-    for name, value in unit.items():
-        if not 0.0 <= value <= 1.0:
-            raise TuiDjError(f"Setting {name} must be between 0 and 1, not {value}.")
-    if a.lr <= 0 or a.lr >= 1:
+    for name, fraction in unit.items():
+        if not 0.0 <= fraction <= 1.0:
+            raise TuiDjError(f"Setting {name} must be between 0 and 1, not {fraction}.")
+    if not 0 < a.lr < 1:
         raise TuiDjError(f"Setting agent.lr must be between 0 and 1, not {a.lr}.")
     if a.eps_end > a.eps_start:
         raise TuiDjError(f"Setting agent.eps_end ({a.eps_end}) must not exceed agent.eps_start ({a.eps_start}).")

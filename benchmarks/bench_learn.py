@@ -1,0 +1,120 @@
+"""Learning speed on a 232,725-song built-in catalog: updates/s of both networks side by side, the
+default 2,000-session training run, one recommendation, and peak memory.
+
+    python -m benchmarks.bench_learn [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks._util import Row, emit, peak_rss_mb, run_measured
+
+FULL_SIZE = 232_725
+
+
+def _fill(agent, rows: int, n_songs: int, rng: np.random.Generator) -> None:
+    from tui_dj.learn.observation import OBS_DIM, SONG_DIM
+
+    k = agent.config.candidates
+    for _ in range(rows):
+        agent.remember(rng.random(OBS_DIM, dtype=np.float32), rng.random(SONG_DIM, dtype=np.float32),
+                       float(rng.normal()), rng.random(OBS_DIM, dtype=np.float32),
+                       rng.random((k, SONG_DIM), dtype=np.float32), False,
+                       action=int(rng.integers(n_songs)), next_candidates=rng.integers(0, n_songs, k))
+
+
+def updates_per_second(network: str, n_songs: int, updates: int) -> float:
+    import torch
+
+    from tui_dj.config import AgentConfig
+    from tui_dj.learn.agent import DQNAgent
+
+    torch.set_num_threads(1)
+    torch.set_flush_denormal(True)
+    agent = DQNAgent(AgentConfig(network=network), n_songs=n_songs)  # type: ignore[arg-type]
+    _fill(agent, 1000, n_songs, np.random.default_rng(0))
+    agent.update(3)  # warm up
+    start = time.perf_counter()
+    agent.update(updates)
+    return updates / (time.perf_counter() - start)
+
+
+def recommendation_ms(catalog, model: Path | None, repeats: int) -> tuple[float, float]:
+    """One decision as the console makes it: candidates, their inputs, the observation, Q-values."""
+    import torch
+
+    from tui_dj.learn.agent import DQNAgent, load_agent
+    from tui_dj.learn.candidates import CandidateGenerator
+    from tui_dj.learn.env import SongTable
+    from tui_dj.learn.observation import SessionTrace
+
+    torch.set_num_threads(1)
+    agent = load_agent(model)[0] if model is not None and model.is_file() else DQNAgent()
+    songs = SongTable.from_catalog(catalog)
+    generator = CandidateGenerator(songs.features, k=agent.config.candidates)
+    rng = np.random.default_rng(0)
+    trace = SessionTrace(prior=songs.prior)
+    events = ("like", "finish", "skip", "dislike")
+    times = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        cands = generator.candidates(trace.taste(), np.asarray(trace.played, np.int64), rng)
+        inputs = trace.song_inputs(songs.features[cands], songs.popularity[cands], songs.artists[cands])
+        q = agent.q_values(trace.observation(), inputs)
+        best = int(cands[int(np.argmax(q))])
+        times.append(time.perf_counter() - start)
+        if len(trace) >= 20:
+            trace = SessionTrace(prior=songs.prior)
+        trace.record(best, songs.features[best], events[i % 4], str(songs.artists[best]))
+    ms = np.asarray(times[10:]) * 1e3
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    n = 20_000 if args.quick else FULL_SIZE
+    episodes = 200 if args.quick else 2000
+    rows: list[Row] = []
+    bench = "learn"
+    env = {**os.environ, "COLUMNS": "120"}
+    with tempfile.TemporaryDirectory() as tmp:
+        # The training run goes first, from a parent that is still small: a child's peak memory
+        # (ru_maxrss) starts from its parent's size at the fork.
+        cat_dir = Path(tmp) / "catalog"
+        run_measured([sys.executable, "-m", "tui_dj", "prep", "--synthetic", str(n), "--out", str(cat_dir)], env=env)
+        wall, peak, _ = run_measured([sys.executable, "-m", "tui_dj", "train", "--catalog", str(cat_dir),
+                                      "--out", str(Path(tmp) / "run"), "--episodes", str(episodes),
+                                      "--no-chart"], env=env)
+        rows.append(Row(bench, f"training wall time, {episodes:,} sessions", wall, "s",
+                        goal="< 60" if not args.quick else "", note=f"{n:,} songs, default settings, incl. start-up"))
+        rows.append(Row(bench, "training peak memory", peak, "MB", goal="< 500"))
+        from tui_dj.catalog import load_catalog
+
+        catalog = load_catalog(cat_dir)
+        p50, p99 = recommendation_ms(catalog, Path(tmp) / "run" / "dqn.pt", 300 if args.quick else 2000)
+    feature_ups = updates_per_second("features", n, 100 if args.quick else 400)
+    per_song_ups = updates_per_second("per-song", n, 5 if args.quick else 20)
+    rows.append(Row(bench, "updates/s, feature-scoring network", feature_ups, "1/s", note=f"{n:,} songs, batch 64, 64 candidates"))
+    rows.append(Row(bench, "updates/s, one-output-per-song network", per_song_ups, "1/s", note=f"{n:,} outputs"))
+    rows.append(Row(bench, "speed-up, features over per-song", feature_ups / per_song_ups, "x", goal=">= 50"))
+    rows.append(Row(bench, "one recommendation p50", p50, "ms", note="candidates + inputs + Q-values"))
+    rows.append(Row(bench, "one recommendation p99", p99, "ms", goal="< 5"))
+    rows.append(Row(bench, "benchmark process peak memory", peak_rss_mb(), "MB",
+                    note="includes the per-song network and the catalog"))
+    for r in rows:
+        print(f"{r.metric:<45} {r.value:>12,.3f} {r.unit:<4} {r.goal:<7} {r.met}")
+    emit(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""`tui-dj evaluate`: every policy over the same sessions, intervals, normalised scores, JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from tui_dj.catalog import builtin_catalog, save_catalog
+from tui_dj.cli import app
+from tui_dj.config import AgentConfig
+from tui_dj.learn.agent import DQNAgent
+from tui_dj.learn.evaluate import METRICS, session_seeds
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _run(*args: str | Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "160", "NO_COLOR": "1"})
+    return result.exit_code, ANSI.sub("", result.stdout), ANSI.sub("", result.stderr)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("eval")
+    save_catalog(builtin_catalog(200, seed=4), base / "cat")
+    DQNAgent(AgentConfig(hidden=16, candidates=16)).save(base / "m.pt")
+    return base / "cat", base / "m.pt"
+
+
+def test_sessions_are_spread_over_seeds() -> None:
+    seeds = session_seeds(10, 5)
+    assert len(seeds) == len(set(seeds.tolist())) == 10
+
+
+def test_evaluate_reports_every_policy_with_intervals(tmp_path: Path, files) -> None:
+    catalog, model = files
+    out = tmp_path / "e.json"
+    code, stdout, stderr = _run("evaluate", "--catalog", catalog, "--model", model, "--sessions", "12",
+                                "--seeds", "2", "--json", out)
+    assert code == 0, stderr
+    report = json.loads(out.read_text())
+    names = set(report["policies"])
+    assert names == {"random", "popular", "greedy", "diverse", "linucb", "thompson", "dqn", "oracle"}
+    for entry in report["policies"].values():
+        for metric in METRICS:
+            m = entry[metric]
+            assert m["low"] <= m["mean"] + 1e-9 and m["mean"] <= m["high"] + 1e-9
+        assert 0.0 < entry["coverage"] <= 1.0
+    assert report["policies"]["random"]["normalised"]["mean"] == pytest.approx(0.0)
+    assert report["policies"]["oracle"]["normalised"]["mean"] == pytest.approx(1.0)
+    assert report["sessions"] == 12 and "dqn_vs_greedy" in report["checks"]
+    assert "dqn" in stdout and "oracle" in stdout
+
+
+@pytest.mark.parametrize("flags,env", [
+    (("--reward", "similarity"), {"reward": "similarity"}),
+    (("--all-off",), {"boredom": False, "drift": False, "quit": False}),
+    (("--no-drift",), {"boredom": True, "drift": False, "quit": True}),
+])
+def test_reward_and_ablation_flags(tmp_path: Path, files, flags: tuple[str, ...], env: dict) -> None:
+    catalog, model = files
+    out = tmp_path / "e.json"
+    code, _, stderr = _run("evaluate", "--catalog", catalog, "--model", model, "--sessions", "4", "--seeds", "1",
+                           "--json", out, *flags)
+    assert code == 0, stderr
+    report = json.loads(out.read_text())
+    for key, value in env.items():
+        assert report["env"][key] == value
+    if env.get("reward") == "similarity":
+        assert report["policies"]["oracle"]["length"]["mean"] == 20
+        assert np.isclose(report["policies"]["oracle"]["return"]["mean"], 10, atol=0.5)
+
+
+def test_evaluate_refuses_a_corrupt_model(tmp_path: Path, files) -> None:
+    catalog, _ = files
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"\x80\x04garbage")
+    code, _, stderr = _run("evaluate", "--catalog", catalog, "--model", bad, "--json", tmp_path / "e.json")
+    assert code == 1 and stderr.strip().startswith("tui-dj: ") and "Traceback" not in stderr
+    assert not (tmp_path / "e.json").exists()
+
+
+def test_evaluate_refuses_too_few_sessions(tmp_path: Path, files) -> None:
+    catalog, model = files
+    code, _, stderr = _run("evaluate", "--catalog", catalog, "--model", model, "--sessions", "1")
+    assert code == 1 and "at least 2 sessions" in stderr

@@ -1,0 +1,155 @@
+"""The simulated listener, the environment (both reward models) and every baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from tui_dj.catalog import builtin_catalog
+from tui_dj.config import EnvConfig
+from tui_dj.learn.baselines import DQNPolicy, Policy, baselines
+from tui_dj.learn.env import DJEnv, SongTable
+from tui_dj.learn.evaluate import run_session
+from tui_dj.learn.listener import Listener
+from tui_dj.learn.observation import OBS_DIM
+from tui_dj.learn.rewards import EVENTS
+
+
+@pytest.fixture(scope="module")
+def songs() -> SongTable:
+    return SongTable.from_catalog(builtin_catalog(600, seed=2))
+
+
+@pytest.mark.parametrize("reward", ["listener", "similarity"])
+def test_check_env_passes(songs: SongTable, reward: str) -> None:
+    env = DJEnv(songs, EnvConfig(reward=reward))
+    check_env(env, skip_render_check=True)
+    obs, _ = env.reset(seed=1)
+    assert obs.shape == (OBS_DIM,)
+
+
+def test_episodes_end_by_quit_or_after_max_steps(songs: SongTable) -> None:
+    env = DJEnv(songs, EnvConfig(max_steps=20))
+    rng = np.random.default_rng(0)
+    for seed in range(10):
+        env.reset(seed=seed)
+        for step in range(1, 21):
+            _, reward, terminated, truncated, info = env.step(int(rng.integers(len(songs))))
+            assert info["event"] in EVENTS
+            if terminated:
+                assert info["event"] == "quit"
+                break
+            assert truncated == (step == 20)
+
+
+def test_same_seed_same_listener(songs: SongTable) -> None:
+    env = DJEnv(songs)
+    env.reset(seed=5)
+    assert env.listener is not None
+    first = env.listener.centres.copy()
+    env.reset(seed=5)
+    np.testing.assert_array_equal(first, env.listener.centres)
+
+
+def _listener(songs: SongTable, **flags: bool) -> Listener:
+    listener = Listener(songs.features, np.random.default_rng(0), EnvConfig(**flags))
+    listener.centres[:] = songs.features[0]
+    return listener
+
+
+def test_boredom_grows_with_alike_songs_and_can_be_switched_off(songs: SongTable) -> None:
+    f, pop, art = songs.features, songs.popularity, songs.artists
+    bored = _listener(songs)
+    before = bored.utility(np.array([1]), f[[0]], pop[[0]], art[[0]])[0]
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        bored.react(0, f[0], float(pop[0]), str(art[0]), rng)
+    assert bored.boredom > 0.3
+    assert bored.utility(np.array([1]), f[[0]], pop[[0]], art[[0]])[0] < before - 0.3
+    calm = _listener(songs, boredom=False)
+    for _ in range(4):
+        calm.react(0, f[0], float(pop[0]), str(art[0]), rng)
+    assert calm.boredom == 0.0
+
+
+def test_drift_moves_taste_toward_enjoyed_songs(songs: SongTable) -> None:
+    listener = _listener(songs, boredom=False)
+    listener.threshold = -10.0  # everything is enjoyed
+    target = songs.features[1]
+    start = np.linalg.norm(listener.centres[0] - target)
+    listener.react(1, target, 0.5, "x", np.random.default_rng(0))
+    assert np.linalg.norm(listener.centres[0] - target) < start
+    fixed = _listener(songs, boredom=False, drift=False)
+    fixed.threshold = -10.0
+    fixed.react(1, target, 0.5, "x", np.random.default_rng(0))
+    np.testing.assert_array_equal(fixed.centres[0], songs.features[0])
+
+
+def test_patience_runs_out_unless_quitting_is_off(songs: SongTable) -> None:
+    rng = np.random.default_rng(0)
+    for flag, expect_quit in ((True, True), (False, False)):
+        listener = _listener(songs, quit=flag)
+        listener.threshold = 10.0  # nothing pleases
+        events = [listener.react(i, songs.features[i], 0.1, "x", rng) for i in range(1, 10)]
+        assert ("quit" in events) == expect_quit
+
+
+def _mean_return(env: DJEnv, policy: Policy, sessions: int) -> float:
+    return float(np.mean([run_session(env, policy, 100 + s)[0]["return"] for s in range(sessions)]))
+
+
+def test_similarity_reward_reproduces_the_original_numbers(songs: SongTable) -> None:
+    env = DJEnv(songs, EnvConfig(reward="similarity"))
+    by_name = {p.name: p for p in baselines()}
+    random, greedy, best = (_mean_return(env, by_name[n], 30) for n in ("random", "greedy", "oracle"))
+    assert random < greedy <= 10.0
+    assert greedy >= 0.99 * best  # the oracle plays the most similar song every step: the maximum
+    assert best > 9.5
+
+
+@pytest.mark.parametrize("name", ["random", "popular", "greedy", "diverse", "linucb", "thompson", "oracle"])
+def test_every_baseline_plays_valid_unrepeated_songs(songs: SongTable, name: str) -> None:
+    env = DJEnv(songs, EnvConfig(quit=False))
+    policy = {p.name: p for p in baselines()}[name]
+    rng = np.random.default_rng(0)
+    env.reset(seed=3)
+    policy.begin(env, rng)
+    for _ in range(20):
+        index = policy.choose(env, rng)
+        assert 0 <= index < len(songs) and index not in env.trace.played
+        _, reward, _, _, _ = env.step(index)
+        policy.observe(env, index, reward)
+
+
+def test_oracle_beats_random_on_the_listener(songs: SongTable) -> None:
+    env = DJEnv(songs)
+    by_name = {p.name: p for p in baselines()}
+    assert _mean_return(env, by_name["oracle"], 20) > _mean_return(env, by_name["random"], 20) + 3
+
+
+def test_dqn_policy_plays_candidates(songs: SongTable) -> None:
+    from tui_dj.config import AgentConfig
+    from tui_dj.learn.agent import DQNAgent
+
+    env = DJEnv(songs, candidates=16)
+    policy = DQNPolicy(DQNAgent(AgentConfig(hidden=8, candidates=16)))
+    result, played = run_session(env, policy, 4)
+    assert len(played) == result["length"] and len(set(played)) == len(played)
+
+
+def test_the_observation_is_a_function_of_what_a_session_can_see(songs: SongTable) -> None:
+    """Two different hidden listeners, the same songs and reactions: the same observation."""
+    from tui_dj.learn.observation import SessionTrace
+
+    env = DJEnv(songs)
+    env.reset(seed=11)
+    rng = np.random.default_rng(0)
+    trace = SessionTrace(prior=songs.prior)
+    for _ in range(5):
+        index = int(rng.integers(len(songs)))
+        obs, _, terminated, _, info = env.step(index)
+        trace.record(index, songs.features[index], info["event"], str(songs.artists[index]))
+        np.testing.assert_array_equal(obs, trace.observation())
+        if terminated:
+            break

@@ -1,0 +1,196 @@
+"""The pieces the session uses: rewards, the visible trace, candidates, the agent and its files."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tui_dj.catalog import builtin_catalog
+from tui_dj.config import AgentConfig
+from tui_dj.errors import TuiDjError
+from tui_dj.learn.agent import DQNAgent, default_model_path, load_agent
+from tui_dj.learn.candidates import CandidateGenerator
+from tui_dj.learn.observation import OBS_DIM, SONG_DIM, SessionTrace
+from tui_dj.learn.rewards import EVENTS, REWARDS, reward_of
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return builtin_catalog(400, seed=3)
+
+
+def test_rewards_table_orders_the_events() -> None:
+    assert set(REWARDS) == set(EVENTS)
+    assert REWARDS["like"] > REWARDS["finish"] > 0 > REWARDS["skip"] > REWARDS["dislike"]
+    assert REWARDS["quit"] < 0
+    with pytest.raises(ValueError):
+        reward_of("meh")
+
+
+def test_trace_observation_and_taste_follow_feedback(catalog) -> None:
+    f = catalog.features
+    trace = SessionTrace(prior=f.mean(0))
+    empty = trace.observation()
+    assert empty.shape == (OBS_DIM,) and empty.dtype == np.float32
+    np.testing.assert_allclose(trace.taste(), np.clip(f.mean(0), 0, 1), atol=1e-6)
+    trace.record(0, f[0], "like", "A")
+    # One like: the taste is that song.
+    np.testing.assert_allclose(trace.taste(), f[0], atol=1e-6)
+    trace.record(1, f[1], "dislike", "B")
+    trace.record(2, f[2], "skip", "B")
+    obs = trace.observation()
+    assert obs.shape == (OBS_DIM,)
+    assert np.all(np.isfinite(obs)) and obs.min() >= 0.0 and obs.max() <= 1.0
+    assert trace.skip_streak() == 2
+    assert trace.played == [0, 1, 2]
+    # The taste leans away from the rejected songs.
+    away = trace.taste()
+    assert np.linalg.norm(away - f[1]) > np.linalg.norm(f[0] - f[1]) - 1e-6
+    copy = trace.copy()
+    copy.record(3, f[3], "like", "C")
+    assert len(trace) == 3 and len(copy) == 4
+    copy.pop()
+    np.testing.assert_allclose(copy.observation(), obs)
+    copy.replace_last_event("like")
+    assert copy.events[-1] == "like" and trace.events[-1] == "skip"
+
+
+def test_trace_rejects_unknown_events(catalog) -> None:
+    trace = SessionTrace()
+    with pytest.raises(ValueError):
+        trace.record(0, catalog.features[0], "love", "A")
+
+
+def test_song_inputs_mark_artist_repeats_and_distance(catalog) -> None:
+    f = catalog.features
+    trace = SessionTrace(prior=f.mean(0))
+    trace.record(0, f[0], "like", "A")
+    inputs = trace.song_inputs(f[[0, 5]], np.array([0.5, 0.2]), ["A", "Z"])
+    assert inputs.shape == (2, SONG_DIM) and inputs.dtype == np.float32
+    assert inputs[0, 16] == 1.0 and inputs[1, 16] == 0.0
+    assert inputs[0, 10] == pytest.approx(0.0, abs=1e-6)  # the liked song is the taste itself
+
+
+@pytest.mark.parametrize("n", [60, 3000, 20000])
+def test_candidates_are_distinct_allowed_and_near_first(n: int) -> None:
+    f = builtin_catalog(n, seed=1).features if n != 20000 else np.random.default_rng(0).random((n, 9), dtype=np.float32)
+    gen = CandidateGenerator(f, k=32)
+    rng = np.random.default_rng(0)
+    taste = f[7]
+    exclude = np.array([7, 8, 9])
+    cands = gen.candidates(taste, exclude, rng)
+    assert len(cands) == len(set(cands.tolist())) == 32
+    assert not set(cands.tolist()) & {7, 8, 9}
+    d = np.linalg.norm(f - taste, axis=1)
+    d[exclude] = np.inf
+    if not gen.clustered:
+        # The first candidate is the nearest allowed song.
+        assert d[cands[0]] == pytest.approx(d.min(), abs=1e-6)
+    else:
+        # Big catalogs search the nearest clusters only: close to the best, not always it.
+        assert d[cands[0]] <= np.sort(d)[20]
+
+
+def test_candidates_on_a_tiny_catalog_return_everything_allowed() -> None:
+    f = np.random.default_rng(0).random((10, 9), dtype=np.float32)
+    cands = CandidateGenerator(f, k=64).candidates(f[0], np.array([0, 1]), np.random.default_rng(0))
+    assert sorted(cands.tolist()) == list(range(2, 10))
+
+
+def _fill(agent: DQNAgent, rows: int, rng: np.random.Generator) -> None:
+    for _ in range(rows):
+        agent.remember(rng.random(OBS_DIM, dtype=np.float32), rng.random(SONG_DIM, dtype=np.float32),
+                       1.0, rng.random(OBS_DIM, dtype=np.float32), rng.random((8, SONG_DIM), dtype=np.float32),
+                       True)
+
+
+@pytest.mark.parametrize("double,dueling", [(False, False), (True, True)])
+def test_update_moves_q_toward_the_target(double: bool, dueling: bool) -> None:
+    torch.manual_seed(0)
+    agent = DQNAgent(AgentConfig(batch_size=16, buffer_size=64, candidates=8, double=double, dueling=dueling, lr=1e-2))
+    rng = np.random.default_rng(0)
+    assert agent.update() is None  # too few transitions yet
+    _fill(agent, 32, rng)
+    # Terminal transitions with reward 1: the target is 1 for every one of them.
+    first = agent.update(1)
+    assert first is not None
+    losses = [agent.update(5) for _ in range(20)]
+    assert losses[-1] < first * 0.5
+    obs = agent.replay.arrays["obs"][0]
+    song = agent.replay.arrays["song"][0:1]
+    assert abs(agent.q_values(obs, song)[0] - 1.0) < 0.3
+
+
+def test_per_song_network_learns_from_rows() -> None:
+    agent = DQNAgent(AgentConfig(network="per-song", batch_size=8, buffer_size=32, candidates=4, lr=1e-2), n_songs=50)
+    rng = np.random.default_rng(0)
+    for _ in range(16):
+        agent.remember(rng.random(OBS_DIM, dtype=np.float32), None, 1.0, rng.random(OBS_DIM, dtype=np.float32),
+                       None, True, action=3, next_candidates=np.array([1, 2]))
+    first = agent.update(1)
+    assert first is not None
+    for _ in range(30):
+        last = agent.update(5)
+    assert last is not None and last < first
+    assert agent.q_values(np.zeros(OBS_DIM, np.float32), None, np.array([3, 4])).shape == (2,)  # type: ignore[arg-type]
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    agent = DQNAgent(AgentConfig(hidden=16, dueling=True), seed=1)
+    path = tmp_path / "m.pt"
+    agent.save(path, {"catalog": "abc"})
+    loaded, meta = load_agent(path)
+    assert meta == {"catalog": "abc"}
+    assert loaded.config.hidden == 16 and loaded.config.dueling
+    obs = np.random.default_rng(0).random(OBS_DIM, dtype=np.float32)
+    songs = np.random.default_rng(1).random((5, SONG_DIM), dtype=np.float32)
+    np.testing.assert_allclose(agent.q_values(obs, songs), loaded.q_values(obs, songs), rtol=1e-6)
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_load_refuses_corrupt_pickled_and_foreign_files(tmp_path: Path) -> None:
+    good = tmp_path / "good.pt"
+    DQNAgent(AgentConfig(hidden=16)).save(good)
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(TuiDjError, match="damaged"):
+        load_agent(corrupt)
+    crafted = tmp_path / "crafted.pt"
+
+    class Boom:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    torch.save({"format": "tui-dj-dqn", "payload": Boom()}, crafted, pickle_module=pickle)
+    with pytest.raises(TuiDjError):
+        load_agent(crafted)
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(3)}, other)
+    with pytest.raises(TuiDjError, match="not a tui-dj model"):
+        load_agent(other)
+    with pytest.raises(TuiDjError, match="No model file"):
+        load_agent(tmp_path / "missing.pt")
+
+
+def test_load_refuses_another_shape(tmp_path: Path) -> None:
+    path = tmp_path / "m.pt"
+    agent = DQNAgent(AgentConfig(hidden=16))
+    state = agent.state()
+    state["agent_config"] = state["agent_config"].replace('"hidden": 16', '"hidden": 32')
+    state["metadata"] = "{}"
+    torch.save(state, path)
+    with pytest.raises(TuiDjError, match="another shape"):
+        load_agent(path)
+    per_song = tmp_path / "p.pt"
+    DQNAgent(AgentConfig(network="per-song", hidden=8), n_songs=30).save(per_song)
+    with pytest.raises(TuiDjError, match="30 songs"):
+        load_agent(per_song, n_songs=40)
+
+
+def test_default_model_path_is_in_the_package() -> None:
+    assert default_model_path().name == "default_model.pt"
+    assert default_model_path().parent.name == "assets"
