@@ -1,0 +1,137 @@
+"""The session on a 232,725-song catalog: feedback -> new queue and Q-table, open time, memory,
+and a long session of 10,000 feedback events (issue 5, item 4).
+
+`python -m benchmarks.bench_session [--quick]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from benchmarks._util import Row, emit, peak_rss_mb
+
+BENCH = "session"
+FULL_SIZE = 232_725
+
+
+def rss_mb() -> float:
+    """Resident memory now (not the peak), from /proc."""
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def one_key(session: object, event: str) -> float:
+    """One key press as the console sees it: feedback, then the new queue and Q-table; in ms."""
+    start = time.perf_counter()
+    session.feedback(event)  # type: ignore[attr-defined]
+    session.queue(10)  # type: ignore[attr-defined]
+    session.q_table(10)  # type: ignore[attr-defined]
+    return (time.perf_counter() - start) * 1000.0
+
+
+def listen(session: object, n: int, rng: np.random.Generator) -> list[float]:
+    """`n` songs with a listener who likes energetic songs; the time of each feedback key."""
+    times = []
+    for _ in range(n):
+        track = session.next_track()  # type: ignore[attr-defined]
+        energetic = track.features["energy"] > 0.7
+        event = "like" if energetic and rng.random() < 0.8 else "finish" if energetic else \
+            rng.choice(["skip", "skip", "dislike", "finish"])
+        times.append(one_key(session, str(event)))
+    return times
+
+
+CHILD = """
+import sys
+import numpy as np
+from tui_dj import open_session
+from benchmarks.bench_session import listen
+s = open_session(catalog=sys.argv[1], profile="peak", data_dir=sys.argv[2], seed=0)
+listen(s, int(sys.argv[3]), np.random.default_rng(0))
+s.close()
+# VmHWM belongs to this program image alone; ru_maxrss would carry over the parent's peak.
+print([line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")][0])
+"""
+
+
+def console_like_peak(catalog: object, tmp: str, keys: int) -> Row:
+    """Peak memory of a fresh process that does what `tui-dj play` does: load a processed catalog,
+    open a session, react to songs."""
+    import sys
+    from pathlib import Path
+
+    from benchmarks._util import run_measured
+    from tui_dj.catalog import save_catalog
+
+    folder = Path(tmp) / "processed"
+    save_catalog(catalog, folder)  # type: ignore[arg-type]
+    wall, _, out = run_measured([sys.executable, "-c", CHILD, str(folder), tmp, str(keys)],
+                                cwd=str(Path(__file__).resolve().parent.parent))
+    peak = int(out.split()[-1]) / 1024.0
+    return Row(BENCH, "peak memory: load catalog, open, react (own process)", peak, "MB", "< 500",
+               note=f"{keys} keys, {wall:.1f} s; torch alone is about 280 MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    n_keys = 200 if args.quick else 1000
+    n_long = 1000 if args.quick else 10_000
+    window = 100 if args.quick else 500
+
+    from tui_dj import open_session
+    from tui_dj.catalog import builtin_catalog
+    from tui_dj.store import HistoryStore
+
+    rows: list[Row] = []
+    start = time.perf_counter()
+    catalog = builtin_catalog(FULL_SIZE)
+    rows.append(Row(BENCH, "build the 232,725-song built-in catalog", time.perf_counter() - start, "s"))
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        session = open_session(catalog=catalog, profile="bench", data_dir=tmp, seed=0)
+        rows.append(Row(BENCH, "open_session (catalog in memory)", time.perf_counter() - start, "s",
+                        note=f"model: {session.model_source}"))
+        times = np.array(listen(session, n_keys, rng))
+        note = f"{n_keys} keys, 232,725 songs, fsync'd history write included"
+        rows.append(Row(BENCH, "feedback -> queue + Q-table p50", float(np.percentile(times, 50)), "ms", note=note))
+        rows.append(Row(BENCH, "feedback -> queue + Q-table p99", float(np.percentile(times, 99)), "ms", "< 50", note))
+        session.close()
+
+        # The long session: a fresh profile, memory and latency at the start and at the end.
+        session = open_session(catalog=catalog, profile="long", data_dir=tmp, seed=1)
+        mem_start = rss_mb()
+        first_half = listen(session, n_long // 2, rng)  # the replay buffer (5,000 rows) is full by now
+        mem_full = rss_mb()
+        long_times = np.array(first_half + listen(session, n_long - n_long // 2, rng))
+        mem_end = rss_mb()
+        session.close()
+        with HistoryStore.open(tmp, read_only=True) as store:
+            feedback_events = sum(store.count("long", kind) for kind in ("like", "finish", "skip", "dislike"))
+            plays = store.count("long", "play")
+        note = f"{n_long:,} feedback events"
+        rows.append(Row(BENCH, "long session: memory after the first song", mem_start, "MB", note=note))
+        rows.append(Row(BENCH, f"long session: memory after {n_long // 2:,} songs", mem_full, "MB", note=note))
+        rows.append(Row(BENCH, "long session: memory at the end", mem_end, "MB", f"<= {mem_full + 5:.0f}", note))
+        rows.append(Row(BENCH, f"long session: p99 of the first {window}", float(np.percentile(long_times[:window], 99)), "ms", "< 50"))
+        rows.append(Row(BENCH, f"long session: p99 of the last {window}", float(np.percentile(long_times[-window:], 99)), "ms", "< 50"))
+        rows.append(Row(BENCH, "long session: feedback events in the history", feedback_events, "events",
+                        f">= {n_long}", note=f"exactly {n_long:,} expected; {plays:,} plays"))
+        rows.append(console_like_peak(catalog, tmp, 50 if args.quick else 200))
+    rows.append(Row(BENCH, "peak memory of this process", peak_rss_mb(), "MB",
+                    note="includes generating the catalog in memory"))
+    for r in rows:
+        print(f"{r.metric:<50} {r.value:>10.3f} {r.unit:<6} {r.goal:<8} {r.met:<4} {r.note}")
+    emit(rows)
+
+
+if __name__ == "__main__":
+    main()
