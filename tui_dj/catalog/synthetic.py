@@ -67,6 +67,36 @@ def _beta(rng: np.random.Generator, mean: np.ndarray, concentration: float) -> n
     return np.clip(rng.beta(mean * concentration, (1 - mean) * concentration), 1e-5, 1.0)
 
 
+def _artist_names(rng: np.random.Generator, wanted: int) -> list[str]:
+    """Up to `wanted` distinct invented artist names: people, people with an initial, and bands."""
+    letters = [""] + [f" {c}." for c in "ABCDEFGHJKLMNOPRSTVW"]
+    people = [f"{f}{m} {la}" for f in _ARTIST_FIRST for m in letters for la in _ARTIST_LAST]
+    bands = [f"The {a} {b}" for a in _TITLE_A for b in _TITLE_B] + list(_BANDS)
+    space = people + bands
+    # Most names are drawn without initials or bands first, so small catalogs read naturally.
+    plain = [i for i, name in enumerate(space) if "." not in name]
+    rest = [i for i, name in enumerate(space) if "." in name]
+    order = list(rng.permutation(plain)) + list(rng.permutation(rest))
+    return [space[i] for i in order[: min(wanted, len(space))]]
+
+
+def _artists_by_genre(rng: np.random.Generator, genre_of: np.ndarray, n_genres: int, n_artists: int) -> np.ndarray:
+    """An artist for every song: artists keep to one genre, and a few of them have many songs."""
+    home = rng.integers(n_genres, size=n_artists)
+    artist_of = np.empty(len(genre_of), dtype=np.int64)
+    for genre in range(n_genres):
+        songs = np.flatnonzero(genre_of == genre)
+        if not len(songs):
+            continue
+        members = np.flatnonzero(home == genre)
+        if not len(members):
+            members = rng.integers(n_artists, size=1)
+        # Zipf-like with a gentle slope: the busiest artist of a genre has a few percent of it.
+        weight = 1.0 / np.sqrt(np.arange(1, len(members) + 1))
+        artist_of[songs] = rng.choice(members, size=len(songs), p=weight / weight.sum())
+    return artist_of
+
+
 def generate_frame(n: int = DEFAULT_SIZE, seed: int = DEFAULT_SEED) -> pd.DataFrame:
     """`n` songs as a frame with metadata, the nine raw features, key, mode and time signature."""
     if n <= 0:
@@ -96,16 +126,9 @@ def generate_frame(n: int = DEFAULT_SIZE, seed: int = DEFAULT_SEED) -> pd.DataFr
     popularity = np.clip(np.round(rng.normal(col["pop"], 16.0, n)), 0, 100)
     duration = np.clip(rng.normal(215_000, 48_000, n) + 120_000 * (col["instr"] > 0.5), 60_000, 720_000)
 
-    n_artists = max(1, n // 8)
-    first = rng.integers(len(_ARTIST_FIRST), size=n_artists)
-    last = rng.integers(len(_ARTIST_LAST), size=n_artists)
-    band = rng.random(n_artists) < 0.3
-    pool = [
-        _BANDS[(f * 7 + la) % len(_BANDS)] + ("" if (f + la) % 3 else f" {_ARTIST_LAST[la]}")
-        if b else f"{_ARTIST_FIRST[f]} {_ARTIST_LAST[la]}"
-        for f, la, b in zip(first, last, band, strict=True)
-    ]
-    artist_of = rng.zipf(1.6, n) % n_artists
+    pool = _artist_names(rng, max(1, n // 8))
+    n_artists = len(pool)
+    artist_of = _artists_by_genre(rng, g, len(names), n_artists)
     a = rng.integers(len(_TITLE_A), size=n)
     b = rng.integers(len(_TITLE_B), size=n)
     s = rng.integers(len(_TITLE_SUFFIX), size=n)
