@@ -1,0 +1,240 @@
+"""The console on a 232,725-song catalog: `tui-dj play` to the first screen, a feedback key to the
+new queue and Q-table on screen (p50/p99), and the console's peak memory.
+
+`python -m benchmarks.bench_console [--quick]`
+
+Each figure comes from a fresh process running the real app headless (Textual's `run_test`, 80x24)
+against a real session; when tmux is installed, the start-up is also timed in a real terminal. A key
+is timed from its key event to the first repaint after the new queue and Q-table reached the tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks._util import Row, emit, run_measured
+
+BENCH = "console"
+FULL_SIZE = 232_725
+QUICK_SIZE = 20_000
+ROOT = Path(__file__).resolve().parent.parent
+KEYS = ("d", "n", "l", "d")  # every one is a feedback: a dislike after a like replaces it
+
+
+def catalog_dir(size: int) -> Path:
+    """A processed synthetic catalog of `size` songs, built once with `tui-dj prep`."""
+    from tui_dj.catalog import is_catalog_dir
+
+    folder = Path(tempfile.gettempdir()) / "tui-dj-bench" / f"catalog-{size}"
+    if not is_catalog_dir(folder):
+        subprocess.run([sys.executable, "-m", "tui_dj", "prep", "--synthetic", str(size), "--out",
+                        str(folder)], check=True, cwd=ROOT, capture_output=True)
+    return folder
+
+
+def _vm_hwm_mb() -> float:
+    # VmHWM belongs to this program image alone; ru_maxrss would carry over the parent's peak.
+    with open("/proc/self/status") as handle:
+        line = next(ln for ln in handle if ln.startswith("VmHWM"))
+    return int(line.split()[1]) / 1024.0
+
+
+async def _child_startup(catalog: str, data: str, t0: float) -> None:
+    """What `tui-dj play` does, headless: the time to the first frame and to the first song."""
+    from tui_dj.tui.app import DJApp
+
+    class TimedApp(DJApp):
+        first_paint = 0.0
+
+        def _display(self, screen, renderable) -> None:  # type: ignore[no-untyped-def]
+            super()._display(screen, renderable)
+            now = screen.query("#now")
+            if not self.first_paint and now and "Now playing" in str(now.first().border_title):
+                self.first_paint = time.time()
+
+    def opener():  # type: ignore[no-untyped-def]
+        from tui_dj import open_session
+
+        return open_session(catalog=catalog, data_dir=data, seed=0)
+
+    app = TimedApp(opener, autoplay=False, freeze_gc=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        while app.view is None:
+            if time.time() - t0 > 120 or not app.is_running:
+                raise SystemExit("the first song never came")
+            await asyncio.sleep(0.005)
+        await pilot.pause()
+        first_song = time.time() - t0
+        first_screen = app.first_paint - t0
+        await pilot.press("q")
+    print(f"RESULT {first_screen} {first_song}")
+
+
+async def _child_keys(catalog: str, data: str, n: int) -> None:
+    """Feedback keys through the app: from the key event until the new tables are painted."""
+    from textual import events
+
+    from tui_dj import open_session
+    from tui_dj.tui.app import DJApp
+    from tui_dj.tui.messages import SessionView
+    from tui_dj.tui.widgets import QTable, QueueTable
+
+    class TimedApp(DJApp):
+        """Notes when a view reaches the widgets and when the screen is next painted."""
+
+        shown_at = 0.0
+        painted_at = 0.0
+        perform_ms: list[float] = []
+
+        def _perform(self, action):  # type: ignore[no-untyped-def]
+            start = time.perf_counter()
+            try:
+                return super()._perform(action)
+            finally:
+                self.perform_ms.append((time.perf_counter() - start) * 1000.0)
+
+        def _show(self, view: SessionView) -> None:
+            super()._show(view)
+            self.shown_at = time.perf_counter()
+
+        def _display(self, screen, renderable) -> None:  # type: ignore[no-untyped-def]
+            super()._display(screen, renderable)
+            self.painted_at = time.perf_counter()
+
+    session = open_session(catalog=catalog, data_dir=data, seed=0)
+    app = TimedApp(session, autoplay=False, freeze_gc=True)  # as `tui-dj play` runs
+    times, session_ms = [], []
+    async with app.run_test(size=(80, 24)) as pilot:
+        while app.view is None or app.pending:
+            await asyncio.sleep(0.005)
+        await pilot.pause()
+        queue, qtable = app.screen.query_one(QueueTable), app.screen.query_one(QTable)
+        for i in range(n):
+            key = KEYS[i % len(KEYS)]
+            start = time.perf_counter()
+            # The key as the terminal driver delivers it (pilot.press would also wait for idle).
+            app.post_message(events.Key(key, key))
+            while app.shown_at < start or app.painted_at < app.shown_at:
+                if time.perf_counter() - start > 30 or not app.is_running:
+                    raise SystemExit(f"key {i} ({key}) never reached the screen")
+                await asyncio.sleep(0.0002)
+            times.append((app.painted_at - start) * 1000.0)
+            assert app.view is not None and not app.pending
+            assert str(queue.get_row_at(0)[0]) == app.view.queue[0].name
+            assert str(qtable.get_row_at(0)[0]) == app.view.q_rows[0].track.name
+            session_ms.append(app.perform_ms[-1])
+            await asyncio.sleep(0.05)  # a person does not type faster than this
+        await pilot.press("q")
+    print(f"RESULT {' '.join(f'{t:.3f}' for t in times)} | {' '.join(f'{t:.3f}' for t in session_ms)}")
+    print(f"PEAK {_vm_hwm_mb()}")
+
+
+def _tmux_startup(catalog: Path, data: str) -> tuple[float, float] | None:
+    """`tui-dj play` in a real 80x24 terminal: seconds to the first frame and to the first song."""
+    if shutil.which("tmux") is None:
+        return None
+    name = f"djbench{os.getpid()}"
+    exe = shutil.which("tui-dj") or f"{sys.executable} -m tui_dj"
+    cmd = f"{exe} play --catalog {catalog} --data-dir {data} --speed 600"
+    start = time.perf_counter()
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", cmd], check=True)
+    first_frame = first_song = None
+    try:
+        while time.perf_counter() - start < 60 and first_song is None:
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True,
+                                    text=True).stdout
+            now = time.perf_counter() - start
+            if first_frame is None and "Now playing" in screen:
+                first_frame = now
+            if "Now playing" in screen and "Opening the catalog" not in screen and "Up next" in screen:
+                first_song = now
+            time.sleep(0.02)
+    finally:
+        subprocess.run(["tmux", "send-keys", "-t", name, "q"], capture_output=True)
+        time.sleep(2)
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    if first_frame is None or first_song is None:
+        return None
+    return first_frame, first_song
+
+
+def _percentile(values: list[float], q: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(np.asarray(values), q))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_console", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a 20,000-song catalog, fewer keys")
+    parser.add_argument("--child", choices=["startup", "keys"], help=argparse.SUPPRESS)
+    parser.add_argument("--catalog", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--t0", type=float, default=0.0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "startup":
+        asyncio.run(_child_startup(args.catalog, args.data, args.t0))
+        return
+    if args.child == "keys":
+        asyncio.run(_child_keys(args.catalog, args.data, args.n))
+        return
+
+    size = QUICK_SIZE if args.quick else FULL_SIZE
+    n_keys = 40 if args.quick else 300
+    catalog = catalog_dir(size)
+    songs = f"{size:,} songs"
+    rows: list[Row] = []
+    me = [sys.executable, "-m", "benchmarks.bench_console"]
+    with tempfile.TemporaryDirectory() as data:
+        # A first run warms the disk cache and writes the profile, as a second `play` would find.
+        # As `tui-dj play` runs (run_console sets this before torch loads).
+        env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+        runs = []
+        for _ in range(1 if args.quick else 3):
+            t0 = time.time()
+            _, _, out = run_measured(me + ["--child", "startup", "--catalog", str(catalog), "--data", data,
+                                           "--t0", str(t0)], cwd=str(ROOT), env=env)
+            line = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))
+            runs.append(tuple(map(float, line.split()[1:])))
+        first_screen = min(r[0] for r in runs)
+        first_song = min(r[1] for r in runs)
+        rows.append(Row(BENCH, "tui-dj play -> first screen (headless)", first_screen, "s", "< 2",
+                        f"{songs}; best of {len(runs)}; the session opens behind it"))
+        rows.append(Row(BENCH, "tui-dj play -> first song on screen (headless)", first_song, "s", "",
+                        f"{songs}; torch import + catalog + model + first pick"))
+        real = _tmux_startup(catalog, data)
+        if real is not None:
+            rows.append(Row(BENCH, "tui-dj play -> first screen (tmux, 80x24)", real[0], "s", "< 2",
+                            f"{songs}; polled every 20 ms"))
+            rows.append(Row(BENCH, "tui-dj play -> first song (tmux, 80x24)", real[1], "s", "", songs))
+
+        _, _, out = run_measured(me + ["--child", "keys", "--catalog", str(catalog), "--data", data,
+                                       "--n", str(n_keys)], cwd=str(ROOT), env=env)
+    result = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))
+    times_s, session_s = result[len("RESULT "):].split("|")
+    times = [float(t) for t in times_s.split()]
+    session_ms = [float(t) for t in session_s.split()]
+    peak = float(next(ln for ln in out.splitlines() if ln.startswith("PEAK ")).split()[1])
+    note = f"{n_keys} keys (d n l d ...), {songs}, 80x24; of which the session's calls " \
+           f"(feedback + next_track) p50 {_percentile(session_ms, 50):.1f} ms, " \
+           f"p99 {_percentile(session_ms, 99):.1f} ms"
+    rows.append(Row(BENCH, "feedback key -> new queue + Q-table on screen p50", _percentile(times, 50),
+                    "ms", "", note))
+    rows.append(Row(BENCH, "feedback key -> new queue + Q-table on screen p99", _percentile(times, 99),
+                    "ms", "< 50", note))
+    rows.append(Row(BENCH, "console peak memory (session + app)", peak, "MB", "< 500",
+                    f"{songs}; VmHWM of the console process after {n_keys} keys"))
+    emit(rows)
+
+
+if __name__ == "__main__":
+    main()

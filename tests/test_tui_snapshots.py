@@ -1,0 +1,55 @@
+"""What the console looks like: the main screen at 80x24 and 120x40, and the help screen.
+
+The session is seeded, the song clock is still (`autoplay=False`) and nothing on screen is a clock,
+so the pictures are the same on every run. Regenerate with `pytest tests/test_tui_snapshots.py
+--snapshot-update` after a deliberate change, and look at them before committing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tui_dj.catalog import builtin_catalog
+from tui_dj.session import open_session
+from tui_dj.tui.app import DJApp
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[DJApp]:
+    session = open_session(catalog=builtin_catalog(500), data_dir=tmp_path, seed=7)
+    yield DJApp(session, autoplay=False)
+    session.close()
+
+
+async def _settled(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, DJApp)
+    deadline = time.monotonic() + 30
+    while app.pending or app.view is None:
+        assert time.monotonic() < deadline
+        await pilot.pause(0.01)
+    await pilot.pause()
+
+
+async def _help(pilot: Pilot[Any]) -> None:
+    await _settled(pilot)
+    await pilot.press("question_mark")
+    await pilot.pause()
+
+
+def test_main_screen_80x24(snap_compare: Any, app: DJApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settled)
+
+
+def test_main_screen_120x40(snap_compare: Any, app: DJApp) -> None:
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_settled)
+
+
+def test_help_screen(snap_compare: Any, app: DJApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_help)
