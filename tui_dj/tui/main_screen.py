@@ -31,7 +31,7 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "feedback('like')", "Like", id="dj.like",
                 tooltip="Like this song (it plays on; n then moves on, still liked)"),
-        Binding("right,n", "feedback('skip')", "Skip", id="dj.skip", priority=True,
+        Binding("n,right", "feedback('skip')", "Skip", id="dj.skip", priority=True,
                 tooltip="Skip to the next song (after a like: just move on)"),
         Binding("d", "feedback('dislike')", "Dislike", id="dj.dislike",
                 tooltip="Dislike: never play it again (this profile); move on"),
