@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -50,6 +51,21 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def remove_leftovers(path: Path) -> int:
+    """Delete the temporary files that killed writes of `path` left beside it; returns how many.
+
+    A `kill -9` mid-write leaves one behind, and each is as large as the file. Call this only
+    where nothing else is writing `path` (its owner holds the folder or a lock).
+    """
+    path = Path(path)
+    removed = 0
+    for name in glob.glob(os.path.join(glob.escape(str(path.parent)), f".{glob.escape(path.name)}.*.tmp")):
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+            removed += 1
+    return removed
 
 
 def recover_directory(target: Path) -> None:

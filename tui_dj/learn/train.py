@@ -6,6 +6,7 @@ training state, for `--resume`), `logs/train.jsonl` (one line of metrics per epi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections import deque
@@ -18,7 +19,7 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tui_dj.atomic import atomic_write_bytes
+from tui_dj.atomic import atomic_write_bytes, remove_leftovers
 from tui_dj.catalog.model import Catalog, is_catalog_dir, load_catalog
 from tui_dj.catalog.synthetic import builtin_catalog
 from tui_dj.config import TrainConfig, from_dict
@@ -174,6 +175,8 @@ def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = F
     songs = SongTable.from_catalog(catalog)
     env = DJEnv(songs, config.env, candidates=config.agent.candidates)
     log_path = out_dir / LOG_FILE
+    for written in (out_dir / MODEL_FILE, checkpoint, log_path):
+        remove_leftovers(written)  # what a killed run was writing; never read, only in the way
     lines = _read_log(log_path, start) if resume else []
     # Rewrite the log first so that lines from after the checkpoint are not kept twice.
     atomic_write_bytes(log_path, ("\n".join(lines) + "\n").encode() if lines else b"")
@@ -216,10 +219,14 @@ def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = F
             if (episode + 1) % config.checkpoint_every == 0 or episode + 1 == config.episodes:
                 log.flush()
                 save(episode + 1)
+    except OSError as exc:  # the log (a full disk); the model files report their own failures
+        raise TuiDjError(f"Could not write {log_path}: {exc.strerror or exc}; training stopped and the "
+                         "last checkpoint is unchanged.") from None
     finally:
         if progress is not None:
             progress.stop()
-        log.close()
+        with contextlib.suppress(OSError):
+            log.close()
     if start >= config.episodes:
         save(start)
     if model_out is not None:
