@@ -1,7 +1,10 @@
 """Learning speed on a 232,725-song built-in catalog: updates/s of both networks side by side, the
 default 2,000-session training run, one recommendation, and peak memory.
 
-    python -m benchmarks.bench_learn [--quick]
+    python -m benchmarks.bench_learn [--quick] [--baseline-src DIR]
+
+`--baseline-src` also times the training run with the `tui_dj` package of another source tree
+(for example `git archive HEAD | tar -x -C /tmp/base`), in the same run, for a before/after.
 """
 
 from __future__ import annotations
@@ -81,6 +84,8 @@ def recommendation_ms(catalog, model: Path | None, repeats: int) -> tuple[float,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--baseline-src", type=Path, default=None,
+                        help="a source tree whose tui_dj package is timed on the same training run")
     args = parser.parse_args()
     n = 20_000 if args.quick else FULL_SIZE
     episodes = 200 if args.quick else 2000
@@ -92,9 +97,14 @@ def main() -> None:
         # (ru_maxrss) starts from its parent's size at the fork.
         cat_dir = Path(tmp) / "catalog"
         run_measured([sys.executable, "-m", "tui_dj", "prep", "--synthetic", str(n), "--out", str(cat_dir)], env=env)
-        wall, peak, _ = run_measured([sys.executable, "-m", "tui_dj", "train", "--catalog", str(cat_dir),
-                                      "--out", str(Path(tmp) / "run"), "--episodes", str(episodes),
-                                      "--no-chart"], env=env)
+        train = [sys.executable, "-m", "tui_dj", "train", "--catalog", str(cat_dir), "--episodes", str(episodes),
+                 "--no-chart", "--out"]
+        if args.baseline_src is not None:
+            base = str(args.baseline_src.resolve())  # run from there: `-m` looks in the cwd first
+            wall, peak, _ = run_measured([*train, str(Path(tmp) / "base")], env={**env, "PYTHONPATH": base}, cwd=base)
+            rows.append(Row(bench, "baseline tree: training wall time", wall, "s", note=str(args.baseline_src)))
+            rows.append(Row(bench, "baseline tree: training peak memory", peak, "MB"))
+        wall, peak, _ = run_measured([*train, str(Path(tmp) / "run")], env=env)
         rows.append(Row(bench, f"training wall time, {episodes:,} sessions", wall, "s",
                         goal="< 60" if not args.quick else "", note=f"{n:,} songs, default settings, incl. start-up"))
         rows.append(Row(bench, "training peak memory", peak, "MB", goal="< 500"))

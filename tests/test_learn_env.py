@@ -153,3 +153,38 @@ def test_the_observation_is_a_function_of_what_a_session_can_see(songs: SongTabl
         np.testing.assert_array_equal(obs, trace.observation())
         if terminated:
             break
+
+
+def test_greedy_plays_the_exact_nearest_song_to_the_shown_taste(songs: SongTable) -> None:
+    # 20,000 songs: the candidate generator clusters them, greedy must still search exactly.
+    big = SongTable.from_catalog(builtin_catalog(20_000, seed=5))
+    env = DJEnv(big, EnvConfig(quit=False))
+    greedy = {p.name: p for p in baselines()}["greedy"]
+    rng = np.random.default_rng(0)
+    env.reset(seed=4)
+    for _ in range(6):
+        d = ((big.features - env.trace.taste()) ** 2).sum(1)
+        d[env.trace.played] = np.inf
+        index = greedy.choose(env, rng)
+        assert d[index] == d.min()
+        env.step(index)
+
+
+def test_linear_bandits_learn_what_pays_across_sessions(songs: SongTable) -> None:
+    """Rewarded for popularity alone, a bandit soon picks more popular songs than at first."""
+    from tui_dj.learn.baselines import LinearBandit
+
+    for thompson in (False, True):
+        env = DJEnv(songs, EnvConfig(quit=False))
+        bandit = LinearBandit(thompson)
+        rng = np.random.default_rng(0)
+        picked: list[float] = []
+        for session in range(12):
+            env.reset(seed=session)
+            bandit.begin(env, rng)
+            for _ in range(10):
+                index = bandit.choose(env, rng)
+                picked.append(float(songs.popularity[index]))
+                env.step(index)
+                bandit.observe(env, index, 4.0 * float(songs.popularity[index]) - 2.0)
+        assert np.mean(picked[-40:]) > np.mean(picked[:10]) + 0.1

@@ -125,6 +125,26 @@ def test_update_moves_q_toward_the_target(double: bool, dueling: bool) -> None:
     assert abs(agent.q_values(obs, song)[0] - 1.0) < 0.3
 
 
+def test_learn_online_puts_the_newest_transition_in_every_batch() -> None:
+    torch.manual_seed(0)
+    agent = DQNAgent(AgentConfig(batch_size=16, buffer_size=64, candidates=8, lr=1e-2))
+    rng = np.random.default_rng(0)
+    assert agent.learn_online(2, 4) is None  # too few transitions yet
+    _fill(agent, 32, rng)
+    seen: list[np.ndarray] = []
+    step = agent._step
+    agent._step = lambda rows: seen.append(rows["obs"]) or step(rows)  # type: ignore[method-assign]
+    newest = agent.replay.arrays["obs"][31]
+    loss = agent.learn_online(3, 4)
+    assert loss is not None and agent.updates == 3
+    assert len(seen) == 3 and all(len(b) == 4 and np.array_equal(b[-1], newest) for b in seen)
+    # Without `newest`, plain replayed batches; a batch is never larger than the training batch.
+    seen.clear()
+    assert agent.learn_online(2, 100, newest=False) is not None
+    assert [len(b) for b in seen] == [16, 16]
+    assert agent.learn_online(0, 4) is None
+
+
 def test_per_song_network_learns_from_rows() -> None:
     agent = DQNAgent(AgentConfig(network="per-song", batch_size=8, buffer_size=32, candidates=4, lr=1e-2), n_songs=50)
     rng = np.random.default_rng(0)

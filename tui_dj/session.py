@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tui_dj.atomic import remove_leftovers
 from tui_dj.catalog import FEATURES, Catalog, Track, builtin_catalog, load_catalog
 from tui_dj.errors import TuiDjError
 from tui_dj.learn.agent import DQNAgent, Replay, default_model_path, load_agent
@@ -219,10 +220,7 @@ class Session:
                 made += 1
 
     def _warm_up(self, steps: int) -> None:
-        a = self._agent
-        batch = min(2 * ONLINE_BATCH, a.config.batch_size)
-        for _ in range(steps):
-            a._step(a.replay.sample(batch, a.rng))
+        self._agent.learn_online(steps, 2 * ONLINE_BATCH, newest=False)
 
     # -- small helpers ---------------------------------------------------------------------------
 
@@ -300,23 +298,8 @@ class Session:
         r.pos, r.size = snap["pos"], snap["size"]
 
     def _learn(self) -> float | None:
-        """A few gradient steps, each on replayed experience plus the newest transition.
-
-        `DQNAgent.update` samples uniformly, which would rarely pick the feedback just given; the
-        newest row is put into every batch so each key press is learned from at once.
-        """
-        a = self._agent
-        r = a.replay
-        batch = min(ONLINE_BATCH, a.config.batch_size)
-        if r.size < batch:
-            return None
-        newest = (r.pos - 1) % r.capacity
-        losses = []
-        for _ in range(UPDATE_STEPS):
-            sample = r.sample(batch - 1, a.rng)
-            merged = {name: np.concatenate([sample[name], arr[newest:newest + 1]]) for name, arr in r.arrays.items()}
-            losses.append(a._step(merged))
-        return float(np.mean(losses))
+        """A few gradient steps, each on replayed experience plus the newest transition."""
+        return self._agent.learn_online(UPDATE_STEPS, ONLINE_BATCH, newest=True)
 
     # -- the table of candidates -----------------------------------------------------------------
 
@@ -689,6 +672,7 @@ def open_session(
             lock = ProfileLock(paths.lock)
             if lock.acquire():
                 closers.append(lock.release)
+                remove_leftovers(paths.model)  # a killed save's temporary file; the lock makes it ours
             else:
                 holder = lock.holder()
                 who = f" (process {holder})" if holder.isdigit() else ""

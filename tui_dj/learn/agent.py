@@ -224,6 +224,29 @@ class DQNAgent:
             losses.append(self._step(self.replay.sample(c.batch_size, self.rng)))
         return float(np.mean(losses))
 
+    def learn_online(self, steps: int, batch_size: int, newest: bool = True) -> float | None:
+        """The console's update: `steps` gradient steps on small replayed batches of `batch_size`.
+
+        With `newest`, the last transition stored is one row of every batch (uniform sampling would
+        rarely pick the feedback just given, so each key press is learned from at once). Returns
+        the mean loss, or None while the buffer holds fewer than `batch_size` rows.
+        """
+        r = self.replay
+        batch = min(int(batch_size), self.config.batch_size)
+        if steps < 1 or batch < 1 or r.size < batch:
+            return None
+        last = (r.pos - 1) % r.capacity
+        losses = []
+        for _ in range(int(steps)):
+            if newest:
+                sample = r.sample(batch - 1, self.rng)
+                rows = {name: np.concatenate([sample[name], array[last:last + 1]])
+                        for name, array in r.arrays.items()}
+            else:
+                rows = r.sample(batch, self.rng)
+            losses.append(self._step(rows))
+        return float(np.mean(losses))
+
     def maybe_update(self) -> float | None:
         """Called once per environment step: learn every `update_every` steps."""
         self._since_update += 1

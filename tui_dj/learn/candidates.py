@@ -41,15 +41,19 @@ class CandidateGenerator:
         centres = self.features[rng.choice(self.n, size=m, replace=False)]
         labels = np.empty(self.n, dtype=np.int32)
         c_sq = (centres * centres).sum(1)
-        for start in range(0, self.n, 4096):  # small chunks keep the distance matrix small
-            x = self.features[start:start + 4096]
-            labels[start:start + len(x)] = np.argmin(c_sq[None, :] - 2.0 * x @ centres.T, axis=1)
+        for start in range(0, self.n, 1024):  # small chunks keep the distance block (and BLAS buffers) small
+            d = self.features[start:start + 1024] @ centres.T
+            d *= -2.0  # in place: one (1024, m) block, not three
+            d += c_sq
+            labels[start:start + len(d)] = np.argmin(d, axis=1)
         # One Lloyd step moves the centres to the middle of their songs.
         counts = np.bincount(labels, minlength=m)
-        sums = np.zeros_like(centres)
-        np.add.at(sums, labels, self.features)
+        # Per-feature bincounts sum each cluster's songs: one pass each, unlike np.add.at's slow
+        # unbuffered scatter, and with no (n, 9) temporary.
+        sums = np.stack([np.bincount(labels, weights=self.features[:, j], minlength=m)
+                         for j in range(self.features.shape[1])], axis=1)
         nonempty = counts > 0
-        centres[nonempty] = sums[nonempty] / counts[nonempty, None]
+        centres[nonempty] = (sums[nonempty] / counts[nonempty, None]).astype(np.float32)
         self.centres = centres[nonempty]
         remap = np.cumsum(nonempty) - 1
         labels = remap[labels].astype(np.int32)

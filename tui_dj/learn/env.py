@@ -12,6 +12,7 @@ The observation is `SessionTrace.observation()`: only what a real session could 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import gymnasium as gym
@@ -46,8 +47,12 @@ class SongTable:
     def __len__(self) -> int:
         return len(self.features)
 
-    @property
+    @cached_property
     def prior(self) -> np.ndarray:
+        """The catalog's mean song: the taste assumed before any feedback (never changed in place).
+
+        Every session starts from it, and the mean of a big catalog costs milliseconds: kept.
+        """
         return self.features.mean(axis=0).astype(np.float32)
 
 

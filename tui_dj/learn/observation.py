@@ -122,6 +122,10 @@ class SessionTrace:
         pos, neg = self._means()
         return self._taste(pos, neg)
 
+    def liked_any(self) -> bool:
+        """Whether any song of the session was liked or listened to the end (the taste is more than the prior)."""
+        return self._means()[0] is not None
+
     def recent(self) -> np.ndarray:
         """The scaled features of the last `history` songs, oldest first (possibly empty)."""
         if not self.features:
