@@ -7,15 +7,29 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+import typer.core
 
 from tui_dj import __version__
 from tui_dj.errors import TuiDjError
 
+
+class _OneSentenceErrors(typer.core.TyperGroup):
+    """Every command's `TuiDjError` becomes one sentence on stderr and exit 1, in one place."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own click Context
+        try:
+            return super().invoke(ctx)
+        except TuiDjError as exc:
+            typer.echo(f"tui-dj: {exc}", err=True)
+            raise typer.Exit(1) from None
+
+
 app = typer.Typer(
     name="tui-dj",
+    cls=_OneSentenceErrors,
     help="A terminal DJ that learns what you want to hear next.",
     no_args_is_help=True,
     add_completion=False,
@@ -56,10 +70,7 @@ def prep(
     """Import song catalogs (or build the built-in one), clean and scale their features."""
     from tui_dj.catalog.prep import run_prep
 
-    try:
-        run_prep(files or [], out=out, synthetic=synthetic, seed=seed, kaggle_csv=kaggle_csv)
-    except TuiDjError as exc:
-        fail(str(exc))
+    run_prep(files or [], out=out, synthetic=synthetic, seed=seed, kaggle_csv=kaggle_csv)
 
 
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="Data folder (default: $TUI_DJ_DATA_DIR, else the platform's).", show_default=False)]
@@ -76,10 +87,7 @@ def history(
 
     from tui_dj.store import history_table
 
-    try:
-        Console().print(history_table(data, profile, limit))
-    except TuiDjError as exc:
-        fail(str(exc))
+    Console().print(history_table(data, profile, limit))
 
 
 @app.command()
@@ -93,10 +101,7 @@ def export(
     from tui_dj.paths import data_dir
     from tui_dj.store import export_liked
 
-    try:
-        text, count = export_liked(data_dir(data), profile, fmt.lower(), out)  # type: ignore[arg-type]
-    except TuiDjError as exc:
-        fail(str(exc))
+    text, count = export_liked(data_dir(data), profile, fmt.lower(), out)  # type: ignore[arg-type]
     if out is None:
         sys.stdout.write(text)
     else:
@@ -181,12 +186,9 @@ def train(
         "agent.double": double, "agent.dueling": dueling, "episodes": episodes,
         **_env_overrides(reward, no_boredom, no_drift, no_quit, all_off),
     }
-    try:
-        settings = load_config(config, overrides)
-        run_train(settings, resolve_catalog(catalog, builtin), out, resume=resume, episodes=episodes,
-                  chart=chart, model_out=model_out)
-    except TuiDjError as exc:
-        fail(str(exc))
+    settings = load_config(config, overrides)
+    run_train(settings, resolve_catalog(catalog, builtin), out, resume=resume, episodes=episodes,
+              chart=chart, model_out=model_out)
 
 
 @app.command()
@@ -208,11 +210,8 @@ def evaluate(
     from tui_dj.learn.evaluate import run_evaluate
     from tui_dj.learn.train import default_model_for, resolve_catalog
 
-    try:
-        env = load_config(None, _env_overrides(reward, no_boredom, no_drift, no_quit, all_off)).env
-        run_evaluate(resolve_catalog(catalog, builtin), default_model_for(model), env, sessions, seeds, json_out)
-    except TuiDjError as exc:
-        fail(str(exc))
+    env = load_config(None, _env_overrides(reward, no_boredom, no_drift, no_quit, all_off)).env
+    run_evaluate(resolve_catalog(catalog, builtin), default_model_for(model), env, sessions, seeds, json_out)
 
 
 def main() -> None:
