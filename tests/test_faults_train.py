@@ -198,7 +198,7 @@ def test_full_disk_while_saving_a_checkpoint(tmp_path: Path, monkeypatch: pytest
     def checkpoint_fails(obj: object, f: Any, *args: Any, **kwargs: Any) -> None:
         if CHECKPOINT_FILE in str(f):
             # Half the file is on disk when the space runs out.
-            Path(f).write_bytes(b"PK\x03\x04" + b"\0" * 100)
+            Path(getattr(f, "name", f)).write_bytes(b"PK\x03\x04" + b"\0" * 100)
             raise OSError(errno.ENOSPC, "No space left on device")
         real_save(obj, f, *args, **kwargs)
 

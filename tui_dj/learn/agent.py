@@ -319,7 +319,10 @@ class DQNAgent:
         state["metadata"] = json.dumps(metadata or {}, default=str)
 
         def write(tmp: Path) -> None:
-            torch.save(state, tmp)
+            # Through a handle, not the path: torch names the archive's root folder after a path,
+            # and the temporary name is random, so the same weights would give different bytes.
+            with open(tmp, "wb") as handle:
+                torch.save(state, handle)
             os.chmod(tmp, 0o644)  # a model is not a secret; the temporary file starts private
 
         atomic_write(Path(path), write)
