@@ -70,6 +70,8 @@ def peak_rss_mb() -> float:
 
 
 def emit(rows: list[Row]) -> None:
-    """The last line a benchmark module prints: its rows as JSON, for `python -m benchmarks`."""
+    """Print the rows for a person, then, as the last line, as JSON for `python -m benchmarks`."""
+    for r in rows:
+        print(f"{r.metric:<50} {r.value:>12,.3f} {r.unit:<6} {r.goal:<8} {r.met:<4} {r.note}")
     print("BENCH-ROWS " + json.dumps([asdict(r) for r in rows]))
     sys.stdout.flush()

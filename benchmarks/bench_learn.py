@@ -121,8 +121,6 @@ def main() -> None:
     rows.append(Row(bench, "one recommendation p99", p99, "ms", goal="< 5"))
     rows.append(Row(bench, "benchmark process peak memory", peak_rss_mb(), "MB",
                     note="includes the per-song network and the catalog"))
-    for r in rows:
-        print(f"{r.metric:<45} {r.value:>12,.3f} {r.unit:<4} {r.goal:<7} {r.met}")
     emit(rows)
 
 

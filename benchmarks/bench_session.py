@@ -128,8 +128,6 @@ def main() -> None:
         rows.append(console_like_peak(catalog, tmp, 50 if args.quick else 200))
     rows.append(Row(BENCH, "peak memory of this process", peak_rss_mb(), "MB",
                     note="includes generating the catalog in memory"))
-    for r in rows:
-        print(f"{r.metric:<50} {r.value:>10.3f} {r.unit:<6} {r.goal:<8} {r.met:<4} {r.note}")
     emit(rows)
 
 

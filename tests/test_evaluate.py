@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
+from tests.clirun import run_cli
 from tui_dj.catalog import builtin_catalog, save_catalog
-from tui_dj.cli import app
 from tui_dj.config import AgentConfig
 from tui_dj.learn.agent import DQNAgent
 from tui_dj.learn.evaluate import METRICS, session_seeds
-
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def _run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "160", "NO_COLOR": "1"})
-    return result.exit_code, ANSI.sub("", result.stdout), ANSI.sub("", result.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +31,7 @@ def test_sessions_are_spread_over_seeds() -> None:
 def test_evaluate_reports_every_policy_with_intervals(tmp_path: Path, files) -> None:
     catalog, model = files
     out = tmp_path / "e.json"
-    code, stdout, stderr = _run("evaluate", "--catalog", catalog, "--model", model, "--sessions", "12",
+    code, stdout, stderr = run_cli("evaluate", "--catalog", catalog, "--model", model, "--sessions", "12",
                                 "--seeds", "2", "--json", out)
     assert code == 0, stderr
     report = json.loads(out.read_text())
@@ -65,7 +56,7 @@ def test_evaluate_reports_every_policy_with_intervals(tmp_path: Path, files) -> 
 def test_reward_and_ablation_flags(tmp_path: Path, files, flags: tuple[str, ...], env: dict) -> None:
     catalog, model = files
     out = tmp_path / "e.json"
-    code, _, stderr = _run("evaluate", "--catalog", catalog, "--model", model, "--sessions", "4", "--seeds", "1",
+    code, _, stderr = run_cli("evaluate", "--catalog", catalog, "--model", model, "--sessions", "4", "--seeds", "1",
                            "--json", out, *flags)
     assert code == 0, stderr
     report = json.loads(out.read_text())
@@ -80,12 +71,12 @@ def test_evaluate_refuses_a_corrupt_model(tmp_path: Path, files) -> None:
     catalog, _ = files
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"\x80\x04garbage")
-    code, _, stderr = _run("evaluate", "--catalog", catalog, "--model", bad, "--json", tmp_path / "e.json")
+    code, _, stderr = run_cli("evaluate", "--catalog", catalog, "--model", bad, "--json", tmp_path / "e.json")
     assert code == 1 and stderr.strip().startswith("tui-dj: ") and "Traceback" not in stderr
     assert not (tmp_path / "e.json").exists()
 
 
 def test_evaluate_refuses_too_few_sessions(tmp_path: Path, files) -> None:
     catalog, model = files
-    code, _, stderr = _run("evaluate", "--catalog", catalog, "--model", model, "--sessions", "1")
+    code, _, stderr = run_cli("evaluate", "--catalog", catalog, "--model", model, "--sessions", "1")
     assert code == 1 and "at least 2 sessions" in stderr

@@ -8,18 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
+from tests.clirun import run_cli
 from tui_dj.catalog import builtin_catalog
-from tui_dj.cli import app
 from tui_dj.store import EXPORTIFY_HEADER, HistoryStore
-
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "120", "NO_COLOR": "1"})
-    return result.exit_code, ANSI.sub("", result.stdout), ANSI.sub("", result.stderr)
 
 
 @pytest.fixture()
@@ -37,27 +29,27 @@ def data(tmp_path: Path) -> Path:
 
 
 def test_history_lists_sessions(data: Path) -> None:
-    code, out, _ = _run("history", "--data-dir", str(data))
+    code, out, _ = run_cli("history", "--data-dir", str(data))
     assert code == 0
     assert "ana" in out and "bob" in out
-    code, out, _ = _run("history", "--profile", "ana", "--data-dir", str(data))
+    code, out, _ = run_cli("history", "--profile", "ana", "--data-dir", str(data))
     assert code == 0 and "ana" in out and "bob" not in out
     assert re.search(r"ana\s+│\s+4\s+│\s+2\s+│\s+0\s+│\s+1\s+│\s+1", out)
 
 
 def test_history_with_no_data_says_so(tmp_path: Path) -> None:
-    code, out, _ = _run("history", "--data-dir", str(tmp_path / "none"))
+    code, out, _ = run_cli("history", "--data-dir", str(tmp_path / "none"))
     assert code == 0 and "No sessions yet" in out
     assert not (tmp_path / "none").exists()
 
 
 def test_export_csv_and_m3u(data: Path, tmp_path: Path) -> None:
-    code, out, _ = _run("export", "--profile", "ana", "--data-dir", str(data))
+    code, out, _ = run_cli("export", "--profile", "ana", "--data-dir", str(data))
     assert code == 0
     rows = list(csv.reader(io.StringIO(out)))
     assert tuple(rows[0]) == EXPORTIFY_HEADER and len(rows) == 3
     target = tmp_path / "out" / "liked.m3u"
-    code, _, err = _run("export", "-p", "ana", "--format", "m3u", "--out", str(target), "--data-dir", str(data))
+    code, _, err = run_cli("export", "-p", "ana", "--format", "m3u", "--out", str(target), "--data-dir", str(data))
     assert code == 0 and "Wrote 2 liked songs" in err
     assert target.read_text().startswith("#EXTM3U\n")
 
@@ -65,13 +57,13 @@ def test_export_csv_and_m3u(data: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [["export", "--profile", "../../etc"], ["history", "--profile", "a/b"],
                                   ["export", "--format", "xlsx"]])
 def test_bad_input_is_one_sentence(args: list[str], data: Path) -> None:
-    code, out, err = _run(*args, "--data-dir", str(data))
+    code, out, err = run_cli(*args, "--data-dir", str(data))
     assert code == 1
     assert err.startswith("tui-dj: ") and err.count("\n") == 1 and "Traceback" not in err + out
 
 
 def test_locate_prints_where_things_are(data: Path) -> None:
-    code, out, _ = _run("locate", "--data-dir", str(data))
+    code, out, _ = run_cli("locate", "--data-dir", str(data))
     assert code == 0
     assert str(data / "history.sqlite3") in out
     assert str(data / "profiles") in out

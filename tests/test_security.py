@@ -14,17 +14,15 @@ from typing import Any
 
 import pytest
 import torch
-from typer.testing import CliRunner
 
 import tui_dj
+from tests.clirun import run_cli
 from tui_dj import open_session
 from tui_dj.catalog import builtin_catalog, save_catalog
-from tui_dj.cli import app
 from tui_dj.config import AgentConfig
 from tui_dj.learn.agent import DQNAgent
 from tui_dj.store import HistoryStore
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 PACKAGE = Path(tui_dj.__file__).parent
 SMALL_TOML = """
 checkpoint_every = 2
@@ -35,10 +33,6 @@ buffer_size = 500
 candidates = 16
 """
 
-
-def _run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "160", "NO_COLOR": "1"})
-    return result.exit_code, ANSI.sub("", result.stdout), ANSI.sub("", result.stderr)
 
 
 def _one_sentence(code: int, stdout: str, stderr: str, *named: str) -> str:
@@ -110,7 +104,7 @@ def test_evaluate_refuses_a_crafted_model(tmp_path: Path, files) -> None:
     catalog, _ = files
     marker = tmp_path / "pwned"
     crafted = _crafted(tmp_path / "crafted.pt", marker)
-    line = _one_sentence(*_run("evaluate", "--catalog", catalog, "--model", crafted, "--sessions", "4",
+    line = _one_sentence(*run_cli("evaluate", "--catalog", catalog, "--model", crafted, "--sessions", "4",
                                "--seeds", "2", "--json", tmp_path / "e.json"), "crafted.pt")
     assert "not a tui-dj model" in line
     assert not marker.exists()
@@ -123,7 +117,7 @@ def test_train_resume_refuses_a_crafted_checkpoint(tmp_path: Path, files) -> Non
     out = tmp_path / "run"
     crafted = _crafted(out / "dqn.checkpoint.pt", marker, checkpoint=True)
     before = crafted.read_bytes()
-    line = _one_sentence(*_run("train", "--catalog", catalog, "--config", config, "--out", out, "--resume",
+    line = _one_sentence(*run_cli("train", "--catalog", catalog, "--config", config, "--out", out, "--resume",
                                "--no-chart"), "dqn.checkpoint.pt")
     assert "not a tui-dj model" in line
     assert not marker.exists()
@@ -181,7 +175,7 @@ def test_history_and_export_refuse_unsafe_profile_names(tmp_path: Path, command:
     before = _tree(tmp_path)
     out = tmp_path / "liked.csv"
     extra = ["--out", str(out)] if command == "export" else []
-    line = _one_sentence(*_run(command, "--profile", name, "--data-dir", data, *extra), "Profile name")
+    line = _one_sentence(*run_cli(command, "--profile", name, "--data-dir", data, *extra), "Profile name")
     assert "\x00" not in line and len(line) < 300
     assert _tree(tmp_path) == before  # nothing written anywhere: not outside, not inside
 
@@ -351,7 +345,7 @@ def trained(tmp_path: Path, files) -> tuple[Path, dict[str, tuple[int, int]]]:
     """A finished run whose files must come through every refused command untouched."""
     catalog, config = files
     out = tmp_path / "run"
-    code, _, stderr = _run("train", "--catalog", catalog, "--config", config, "--out", out, "--episodes", "2",
+    code, _, stderr = run_cli("train", "--catalog", catalog, "--config", config, "--out", out, "--episodes", "2",
                            "--no-chart")
     assert code == 0, stderr
     return out, _tree(out)
@@ -361,8 +355,8 @@ def trained(tmp_path: Path, files) -> tuple[Path, dict[str, tuple[int, int]]]:
 def test_train_refuses_nonsense_options(tmp_path: Path, files, trained, flags: tuple[str, ...], named: str) -> None:
     catalog, _ = files
     out, before = trained
-    _one_sentence(*_run("train", "--catalog", catalog, "--out", out, "--resume", "--no-chart", *flags), named)
-    _one_sentence(*_run("train", "--catalog", catalog, "--out", tmp_path / "new", "--no-chart", *flags), named)
+    _one_sentence(*run_cli("train", "--catalog", catalog, "--out", out, "--resume", "--no-chart", *flags), named)
+    _one_sentence(*run_cli("train", "--catalog", catalog, "--out", tmp_path / "new", "--no-chart", *flags), named)
     assert _tree(out) == before
     assert not (tmp_path / "new").exists()
 
@@ -373,7 +367,7 @@ def test_train_refuses_a_malformed_config_file(tmp_path: Path, files, trained, t
     out, before = trained
     bad = tmp_path / "bad.toml"
     bad.write_bytes(text.encode())
-    line = _one_sentence(*_run("train", "--catalog", catalog, "--config", bad, "--out", out, "--resume",
+    line = _one_sentence(*run_cli("train", "--catalog", catalog, "--config", bad, "--out", out, "--resume",
                                "--no-chart"), named)
     assert len(line) < 400
     assert _tree(out) == before

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
+from tests.clirun import run_cli
 from tui_dj.catalog import builtin_catalog, save_catalog
-from tui_dj.cli import app
 from tui_dj.learn.agent import load_agent
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 SMALL = """
 checkpoint_every = 3
 [agent]
@@ -23,10 +20,6 @@ buffer_size = 500
 candidates = 16
 """
 
-
-def _run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "120", "NO_COLOR": "1"})
-    return result.exit_code, ANSI.sub("", result.stdout), ANSI.sub("", result.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +35,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
 
 def _train(out: Path, setup: tuple[Path, Path, Path], *extra: str | Path) -> tuple[int, str, str]:
     cat_a, _, config = setup
-    return _run("train", "--catalog", cat_a, "--config", config, "--out", out, "--no-chart", *extra)
+    return run_cli("train", "--catalog", cat_a, "--config", config, "--out", out, "--no-chart", *extra)
 
 
 def _log(out: Path) -> list[dict]:
@@ -72,7 +65,7 @@ def test_train_writes_model_checkpoint_and_logs(tmp_path: Path, setup) -> None:
     assert "Trained 6 sessions" in stderr
 
 
-def test_same_seed_same_run(tmp_path: Path, setup) -> None:
+def test_same_seed_samerun_cli(tmp_path: Path, setup) -> None:
     for name in ("x", "y"):
         assert _train(tmp_path / name, setup, "--episodes", "5", "--seed", "7")[0] == 0
     strip = [{k: v for k, v in r.items() if k != "steps_per_s"} for r in _log(tmp_path / "x")]
@@ -101,7 +94,7 @@ def test_resume_refuses_a_checkpoint_from_another_catalog(tmp_path: Path, setup)
     out = tmp_path / "run"
     assert _train(out, setup, "--episodes", "3")[0] == 0
     before = (out / "dqn.checkpoint.pt").read_bytes()
-    _refused(*_run("train", "--catalog", cat_b, "--config", config, "--out", out, "--resume", "--no-chart"),
+    _refused(*run_cli("train", "--catalog", cat_b, "--config", config, "--out", out, "--resume", "--no-chart"),
              "another catalog")
     assert (out / "dqn.checkpoint.pt").read_bytes() == before
 
@@ -119,7 +112,7 @@ def test_resume_with_nothing_to_resume(tmp_path: Path, setup) -> None:
 
 
 def test_no_catalog_at_the_given_path(tmp_path: Path) -> None:
-    _refused(*_run("train", "--catalog", tmp_path / "nowhere", "--out", tmp_path / "o"), "No catalog at")
+    _refused(*run_cli("train", "--catalog", tmp_path / "nowhere", "--out", tmp_path / "o"), "No catalog at")
     assert not (tmp_path / "o").exists()
 
 
@@ -134,7 +127,7 @@ def test_no_catalog_at_the_given_path(tmp_path: Path) -> None:
 ])
 def test_nonsense_hyperparameters(tmp_path: Path, setup, flags: tuple[str, ...], expected: str) -> None:
     cat_a, _, _ = setup
-    _refused(*_run("train", "--catalog", cat_a, "--out", tmp_path / "o", *flags), expected)
+    _refused(*run_cli("train", "--catalog", cat_a, "--out", tmp_path / "o", *flags), expected)
     assert not (tmp_path / "o").exists()
 
 
@@ -142,11 +135,11 @@ def test_a_config_file_with_an_unknown_setting(tmp_path: Path, setup) -> None:
     cat_a, _, _ = setup
     bad = tmp_path / "bad.toml"
     bad.write_text("[agent]\nlearning_rate = 0.1\n")
-    _refused(*_run("train", "--catalog", cat_a, "--config", bad, "--out", tmp_path / "o"), "learning_rate")
+    _refused(*run_cli("train", "--catalog", cat_a, "--config", bad, "--out", tmp_path / "o"), "learning_rate")
 
 
 def test_learning_curve_is_drawn(tmp_path: Path, setup) -> None:
     cat_a, _, config = setup
-    code, _, stderr = _run("train", "--catalog", cat_a, "--config", config, "--out", tmp_path / "r", "--episodes", "4")
+    code, _, stderr = run_cli("train", "--catalog", cat_a, "--config", config, "--out", tmp_path / "r", "--episodes", "4")
     assert code == 0
     assert "mean session return" in stderr
