@@ -61,8 +61,6 @@ def main() -> None:
         b_wall, b_peak = measure(builtin, runs)
         rows.append(Row(BENCH, "tui-dj prep (built-in, 3,000 songs): wall", b_wall, "s", "", f"median of {runs}"))
         rows.append(Row(BENCH, "tui-dj prep (built-in): peak memory", b_peak, "MB"))
-    for row in rows:
-        print(f"{row.metric:45s} {row.value:10.3f} {row.unit:3s} {row.goal:8s} {row.note}")
     emit(rows)
 
 
