@@ -21,6 +21,7 @@ from torch import nn
 from tui_dj.atomic import atomic_write
 from tui_dj.config import AgentConfig, update_from_mapping
 from tui_dj.errors import TuiDjError
+from tui_dj.learn.adam import Adam
 from tui_dj.learn.observation import OBS_DIM, SONG_DIM
 from tui_dj.paths import PACKAGE_ASSETS
 
@@ -137,7 +138,7 @@ class DQNAgent:
         self.target = self._network()
         self.target.load_state_dict(self.online.state_dict())
         self.target.requires_grad_(False)
-        self.optimizer = torch.optim.Adam(self.online.parameters(), lr=c.lr)
+        self.optimizer = Adam(self.online.parameters(), lr=c.lr)
         self.replay = Replay(c.buffer_size, c.candidates, SONG_DIM, self.per_song)
         self.epsilon = c.eps_start
         self.updates = 0
