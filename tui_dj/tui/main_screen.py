@@ -31,7 +31,10 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "feedback('like')", "Like", id="dj.like",
                 tooltip="Like this song (it plays on; n then moves on, still liked)"),
-        Binding("n,right", "feedback('skip')", "Skip", id="dj.skip", priority=True,
+        Binding("n", "feedback('skip')", "Skip", id="dj.skip", priority=True,
+                tooltip="Skip to the next song (after a like: just move on)"),
+        # Its own id, hidden from the footer, so the footer names the skip key the README does.
+        Binding("right", "feedback('skip')", "Skip", id="dj.skip_arrow", priority=True, show=False,
                 tooltip="Skip to the next song (after a like: just move on)"),
         Binding("d", "feedback('dislike')", "Dislike", id="dj.dislike",
                 tooltip="Dislike: never play it again (this profile); move on"),
@@ -71,7 +74,9 @@ class MainScreen(Screen[None]):
     def show_view(self, view: SessionView) -> None:
         with self.app.batch_update():
             now = self.query_one(NowPlaying)
-            now.border_title = "Now playing · read-only" if view.read_only else "Now playing"
+            title = "Now playing · read-only" if view.read_only else "Now playing"
+            if now.border_title != title:  # setting it repaints the panel, even to the same text
+                now.border_title = title
             now.show_track(view.current, view.rated)
             self.query_one(QueueTable).show(view.queue)
             self.query_one(QTable).show(view.q_rows)
@@ -87,12 +92,13 @@ class MainScreen(Screen[None]):
         for key, active in self.active_bindings.items():
             binding = active.binding
             if binding.id and binding.id.startswith("dj."):
-                keys, _ = by_id.setdefault(binding.id, ([], binding.description))
+                group = "dj.skip" if binding.id == "dj.skip_arrow" else binding.id  # one help row
+                keys, _ = by_id.setdefault(group, ([], binding.description))
                 keys.append(_KEY_NAMES.get(key) or self.app.get_key_display(Binding(key, binding.action)))
         by_id.setdefault("dj.play_row", (["enter"], ""))
         rows = []
         for binding in (b for b in self.BINDINGS if isinstance(b, Binding)):
-            if binding.id in by_id:
+            if binding.id in by_id and binding.id != "dj.skip_arrow":
                 rows.append((" ".join(by_id[binding.id][0]), binding.tooltip or binding.description))
             if binding.id == "dj.skip":
                 rows.append((" ".join(by_id["dj.play_row"][0]),

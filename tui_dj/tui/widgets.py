@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable, Label, ProgressBar, Sparkline, Static
 
@@ -49,35 +54,46 @@ class NowPlaying(Vertical):
 
     _showing: tuple[Any, ...] | None = None
     _progress: tuple[Any, ...] | None = None
+    _time_text = "0:00 / 0:00"
 
     def show_track(self, track: Track | None, rated: str | None) -> None:
         if (track, rated) == self._showing:
             return
         self._showing = (track, rated)
         title = self.query_one("#np-title", Label)
+        # The labels here have fixed sizes in dj.tcss: a new text needs a repaint, not a layout
+        # of the whole screen (which re-renders every panel).
         if track is None:
-            title.update("Nothing playing")
+            title.update("Nothing playing", layout=False)
             return
         text = Text.assemble(
             (track.name, "bold"), " — ", track.artist, (f"  · {track.genre}" if track.genre else "")
         )
         if rated:
             text.append("  ♥ liked" if rated == "like" else f"  ({rated})", style="italic")
-        title.update(text)
+        title.update(text, layout=False)
 
     def show_progress(self, fraction: float, duration_s: float, paused: bool) -> None:
-        if (fraction, duration_s, paused) == self._progress:
+        before = self._progress
+        if (fraction, duration_s, paused) == before:
             return
         self._progress = (fraction, duration_s, paused)
-        self.query_one("#np-state", Label).update("⏸" if paused else "▶")
-        self.query_one("#np-progress", ProgressBar).update(progress=min(1.0, fraction))
-        self.query_one("#np-time", Label).update(
-            f"{clock(fraction * duration_s)} / {clock(duration_s)}"
-        )
+        if before is None or paused != before[2]:
+            self.query_one("#np-state", Label).update("⏸" if paused else "▶", layout=False)
+        if before is None or fraction != before[0]:
+            self.query_one("#np-progress", ProgressBar).update(progress=min(1.0, fraction))
+        time_text = f"{clock(fraction * duration_s)} / {clock(duration_s)}"
+        if time_text != self._time_text:
+            self._time_text = time_text
+            self.query_one("#np-time", Label).update(time_text, layout=False)
 
 
 class TasteBars(Widget):
-    """The nine features of the taste vector as labelled bars, with raw values and their drift."""
+    """The nine features of the taste vector as labelled bars, with raw values and their drift.
+
+    Drawn line by line from plain segments: these bars change with every key, and going through a
+    Rich `Text` (spans, then Textual's content conversion) cost more than the rest of the panel.
+    """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "taste--label", "taste--bar", "taste--empty", "taste--value", "taste--up", "taste--down"
@@ -87,22 +103,50 @@ class TasteBars(Widget):
         super().__init__(**kwargs)
         self._rows: tuple[TasteRow, ...] = ()
         self._previous: dict[str, float] = {}
+        self._strips: list[Strip] = []
+        self._strips_key: tuple[Any, ...] | None = None
 
     def show(self, rows: tuple[TasteRow, ...]) -> None:
         if rows == self._rows:
             return
         self._previous = {r.name: r.scaled for r in self._rows}
         self._rows = rows
+        self._strips_key = None
         self.refresh()
 
-    def render(self) -> Text:
-        width = self.content_size.width or 36
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips_key = None
+
+    def render_line(self, y: int) -> Strip:
+        if self.text_selection is not None:
+            return super().render_line(y)  # Textual's path draws the mouse selection (via render)
+        width = self.content_size.width
+        key = (width, self.styles._cache_key)
+        if key != self._strips_key:
+            self._strips = self._render_strips(width)
+            self._strips_key = key
+        if 0 <= y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(width, self.visual_style.rich_style)
+
+    def _render_strips(self, width: int) -> list[Strip]:
+        base = self.visual_style.rich_style
+        styles = {name: base + self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
+        strips = []
+        for row in self._rows_pieces(width):
+            segments = [Segment(text, styles[name] if name else base) for text, name in row if text]
+            strips.append(Strip(segments).crop(0, width))
+        return strips
+
+    def _rows_pieces(self, width: int) -> list[list[tuple[str, str]]]:
+        """Each row as (text, component class) pieces, at this width."""
+        width = width or 36
         label_w = 16 if width >= 44 else 8
         value_w = 8
         bar_w = max(4, width - label_w - value_w - 4)
-        style = self.get_component_rich_style
-        out = Text(no_wrap=True, overflow="crop")
-        for i, row in enumerate(self._rows):
+        rows = []
+        for row in self._rows:
             label = row.name if label_w >= 16 else SHORT_LABELS.get(row.name, row.name[:8])
             filled = round(max(0.0, min(1.0, row.scaled)) * bar_w)
             before = self._previous.get(row.name)
@@ -112,12 +156,24 @@ class TasteBars(Widget):
                 arrow, arrow_style = "▲", "taste--up"
             else:
                 arrow, arrow_style = "▼", "taste--down"
-            out.append(f"{label:<{label_w}} ", style("taste--label"))
-            out.append("█" * filled, style("taste--bar"))
-            out.append("░" * (bar_w - filled), style("taste--empty"))
-            out.append(f" {row.raw:>{value_w}.3f} ", style("taste--value"))
-            out.append(arrow, style(arrow_style) if arrow_style else "")
-            if i < len(self._rows) - 1:
+            rows.append([
+                (f"{label:<{label_w}} ", "taste--label"),
+                ("█" * filled, "taste--bar"),
+                ("░" * (bar_w - filled), "taste--empty"),
+                (f" {row.raw:>{value_w}.3f} ", "taste--value"),
+                (arrow, arrow_style),
+            ])
+        return rows
+
+    def render(self) -> Text:
+        """The same picture as one Rich `Text` (for anything that asks for the content)."""
+        style = self.get_component_rich_style
+        out = Text(no_wrap=True, overflow="crop")
+        pieces = self._rows_pieces(self.content_size.width)
+        for i, row in enumerate(pieces):
+            for text, name in row:
+                out.append(text, style(name) if name else "")
+            if i < len(pieces) - 1:
                 out.append("\n")
         return out
 
@@ -134,6 +190,9 @@ class LiveTable(DataTable[Any]):
         self._items: tuple[Any, ...] = ()
         self._shown: list[dict[str, Any]] = []  # the cells on screen, row by row
         self._layout: tuple[tuple[str, str, int], ...] = ()
+        self._painting_style: Style | None = None
+        # Rendered cells by what they show (not where): see `_render_cell`.
+        self._cells_by_content: LRUCache[tuple[Any, ...], tuple[Any, int, int]] = LRUCache(1024)
 
     def layout_for(self, width: int) -> tuple[tuple[str, str, int], ...]:
         """(key, label, width) of each column for a table this wide."""
@@ -167,16 +226,18 @@ class LiveTable(DataTable[Any]):
     def _fill(self, items: tuple[Any, ...]) -> None:
         keys = [key for key, _, _ in self._layout]
         shown = self._shown
+        changed = False
         for i, item in enumerate(items):
             cells = self.cells(item, i)
             row_key = f"r{i}"
             if i < self.row_count:
-                # Only the cells that changed: each update drops that row's render cache.
+                # Only the cells that changed: any update makes the whole table render afresh.
                 before = shown[i] if i < len(shown) else {}
                 for key in keys:
                     value = cells.get(key, "")
                     if before.get(key) != value:
                         self.update_cell(row_key, key, value)
+                        changed = True
             else:
                 self.add_row(*(cells.get(key, "") for key in keys), key=row_key)
             if i < len(shown):
@@ -186,6 +247,84 @@ class LiveTable(DataTable[Any]):
         for i in range(self.row_count - 1, len(items) - 1, -1):
             self.remove_row(f"r{i}")
         del shown[len(items):]
+        if changed:
+            self._drop_stale_renders()
+
+    @property
+    def rich_style(self) -> Style:
+        # DataTable asks for it once or twice a line, and each ask walks every ancestor's CSS.
+        return self._painting_style if self._painting_style is not None else super().rich_style
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Within one paint the style cannot change: work it out once.
+        self._painting_style = super().rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting_style = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cells_by_content.clear()  # a new theme or focus colour: every cell looks different
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False) -> Any:
+        """DataTable's cell render, looked up by the cell's text and style rather than its place.
+
+        DataTable keys its cell cache on its update count, so one `update_cell` re-renders every
+        cell through Rich. But after a key most cells show what some cell showed before (the
+        queue moves up a row, the Q-table reorders the same songs): those are reused, with the
+        mouse metadata (row, column) of their new place.
+        """
+        key = self._content_key(row_index, column_index)
+        if key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        key += (base_style, width, cursor, hover, self.show_cursor, self._show_hover_cursor,
+                self._pseudo_class_state)
+        cached = self._cells_by_content.get(key)
+        if cached is None:
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            self._cells_by_content[key] = (lines, row_index, column_index)
+            return lines
+        lines, row, column = cached
+        if (row, column) == (row_index, column_index):
+            return lines
+        meta = Style.from_meta({"row": row_index, "column": column_index})
+        return [[Segment(text, style + meta if style else meta, control)
+                 for text, style, control in line] for line in lines]
+
+    def _content_key(self, row_index: int, column_index: int) -> tuple[Any, ...] | None:
+        """What a one-line text cell shows, as a hashable key; None for anything else."""
+        if column_index < 0 or row_index < -1 or row_index >= self.row_count:
+            return None
+        if row_index >= 0:
+            row_key = self._row_locations.get_key(row_index)
+            row = None if row_key is None else self.rows.get(row_key)
+            if row is None or row.height != 1:
+                return None
+        elif self.header_height != 1:
+            return None
+        cells = self._get_row_renderables(row_index).cells
+        if column_index >= len(cells):
+            return None
+        cell = cells[column_index]
+        if not isinstance(cell, Text) or "\n" in cell.plain:
+            return None
+        return (row_index == -1, cell.plain, cell.style, cell.justify, cell.overflow,
+                cell.no_wrap, cell.end, tuple(cell.spans))
+
+    def _drop_stale_renders(self) -> None:
+        """Empty DataTable's render caches, whose every entry an update has just made stale.
+
+        Their keys carry DataTable's update count, so after `update_cell` no entry is ever read
+        again; left alone they fill up to thousands of entries (10,000 cells) of dead segments,
+        which the garbage collector then walks, for tens of milliseconds, in the middle of a key.
+        """
+        for name in ("_cell_render_cache", "_row_render_cache", "_row_renderable_cache",
+                     "_line_cache"):
+            cache = getattr(self, name, None)
+            if cache is not None:
+                cache.clear()
 
 
 def _split(width: int, fixed: int, shares: Sequence[int]) -> list[int]:
@@ -228,16 +367,22 @@ class QTable(LiveTable):
         (title,) = _split(width - 3, pad * 3 + num * 2, (1,))
         return (("title", "Song", title), ("q", "Q", num), ("delta", "Δ", num))
 
+    _delta_styles: dict[str, Style | str] = {}  # replaced by each fill, never mutated
+
+    def _fill(self, items: tuple[Any, ...]) -> None:
+        # Each lookup walks the CSS of every ancestor: once a fill, not once a row.
+        self._delta_styles = {name: self.get_component_rich_style(name)
+                              for name in ("qtable--up", "qtable--down")}
+        super()._fill(items)
+
     def cells(self, item: Any, index: int) -> dict[str, Any]:
         delta = item.delta
         if delta is None:
             delta_cell = Text("new", justify="right")
         else:
             name = "qtable--up" if delta > 0 else "qtable--down" if delta < 0 else ""
-            delta_cell = Text(
-                signed(delta), style=self.get_component_rich_style(name) if name else "",
-                justify="right",
-            )
+            style = (self._delta_styles.get(name) or self.get_component_rich_style(name)) if name else ""
+            delta_cell = Text(signed(delta), style=style, justify="right")
         return {
             "title": item.track.name,
             "artist": item.track.artist,
@@ -265,7 +410,7 @@ class StatsPanel(Vertical):
         )
         if text != self._text:
             self._text = text
-            self.query_one("#stats-text", Static).update(text)
+            self.query_one("#stats-text", Static).update(text, layout=False)  # height 3 in dj.tcss
         sparkline = self.query_one("#stats-rewards", Sparkline)
         if list(s.recent_rewards) != sparkline.data:
             sparkline.data = list(s.recent_rewards)
