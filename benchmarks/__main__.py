@@ -44,7 +44,9 @@ def main() -> int:
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in rows:
         table.add_row(r.benchmark, r.metric, f"{r.value:,.4g}", r.unit, r.goal, r.met, r.note)
-    Console().print(table)
+    out = Console()
+    # Piped into a file the console would be 80 columns wide and fold every row.
+    (out if out.is_terminal else Console(width=160)).print(table)
     if args.json:
         args.json.write_text(json.dumps([{**r.__dict__, "met": r.met} for r in rows], indent=2))
     for failure in failures:
