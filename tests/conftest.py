@@ -5,11 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import random
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import configuration as _hypothesis_configuration
+
+# Tests write only to temporary folders: hypothesis would otherwise make .hypothesis/ in the
+# working directory, which in CI is a clone of the project.
+_hypothesis_configuration.set_hypothesis_home_dir(tempfile.mkdtemp(prefix="tui-dj-hypothesis-"))
 
 # --- csv_: small song tables in every format the importer knows, written by the tests themselves --
 

@@ -180,7 +180,7 @@ def test_missing_values_policy(csv_file, csv_songs) -> None:
     assert _raw(catalog, songs[0]["id"])["tempo"] == pytest.approx(median, rel=1e-5)
     assert _raw(catalog, songs[1]["id"])["tempo"] == pytest.approx(median, rel=1e-5)
     assert m["adjusted"]["popularity missing, set to 0"] == 1
-    assert m["adjusted"]["duration missing, set to the catalog median"] == 1
+    assert m["adjusted"]["duration missing or under a second, set to the catalog median"] == 1
     track = catalog.track(catalog.index_of(songs[4]["id"]))
     assert track.popularity == 0 and track.duration_ms > 0
 
@@ -384,3 +384,20 @@ def test_genres_are_lower_cased_and_apostrophes_unified(csv_file, csv_songs) -> 
     catalog = _import(csv_file("maharshipandya", songs + [dict(songs[0], genre="R&B")]))
     assert catalog.track(0).genres == ("children's music", "r&b")
     assert catalog.track(1).genres == ("children's music",)
+
+
+def test_sub_second_durations_count_as_missing(tmp_path: Path) -> None:
+    # Found by the fuzz test: 0.4 ms rounded to a zero-length song.
+    import pandas as pd
+
+    from tui_dj.catalog.importer import import_files
+    from tui_dj.catalog.synthetic import write_kaggle_csv
+
+    path = write_kaggle_csv(tmp_path / "k.csv", 20, 1)
+    frame = pd.read_csv(path)
+    frame["duration_ms"] = frame["duration_ms"].astype(float)
+    frame.loc[:2, "duration_ms"] = [0.4, 0.0, 999.0]
+    frame.to_csv(path, index=False)
+    catalog = import_files([path], console=Console(file=io.StringIO()))
+    assert (catalog.tracks["duration_ms"] >= 1000).all()
+    assert catalog.manifest["adjusted"]["duration missing or under a second, set to the catalog median"] == 3

@@ -53,7 +53,7 @@ TEMPO_FILLED = "tempo missing or 0, set to the catalog median"
 LOUDNESS_CLIPPED = "loudness above 0 dB, set to 0"
 CLIPPED = "feature values outside their range, clipped"
 POPULARITY_FILLED = "popularity missing, set to 0"
-DURATION_FILLED = "duration missing, set to the catalog median"
+DURATION_FILLED = "duration missing or under a second, set to the catalog median"
 TITLE_FILLED = "title missing, shown as 'Unknown title'"
 ARTIST_FILLED = "artist missing, shown as 'Unknown artist'"
 
@@ -580,7 +580,8 @@ def _tracks_frame(text: pa.Table, numbers: np.ndarray, extras: np.ndarray, adjus
     adjusted[POPULARITY_FILLED] += int(np.isnan(popularity).sum())
     tracks["popularity"] = np.clip(np.nan_to_num(popularity, nan=0.0), 0, 100).astype(np.float32)
     duration = numbers[:, 1]
-    missing = np.isnan(duration) | (duration <= 0)
+    # Under a second is no song (and 0.4 would round to a zero-length one): treat it as missing.
+    missing = np.isnan(duration) | (duration < 1000)
     fill = float(np.median(duration[~missing])) if (~missing).any() else _DEFAULT_DURATION_MS
     adjusted[DURATION_FILLED] += int(missing.sum())
     tracks["duration_ms"] = np.round(np.where(missing, fill, np.minimum(duration, _MAX_DURATION_MS))).astype(np.int64)
