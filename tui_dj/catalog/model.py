@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from tui_dj.atomic import atomic_directory, recover_directory
 from tui_dj.errors import TuiDjError
+from tui_dj.paths import PROCESSED_DIR
 
 FEATURES: tuple[str, ...] = (
     "acousticness",
@@ -216,6 +217,14 @@ def save_catalog(catalog: Catalog, out_dir: Path) -> None:
 def is_catalog_dir(path: Path) -> bool:
     recover_directory(Path(path))
     return (Path(path) / MANIFEST_FILE).is_file()
+
+
+def chosen_catalog_dir(path: Path | None) -> Path | None:
+    """The catalog a command uses: `--catalog DIR` when given, else `data/processed` when it
+    holds one, else None, meaning the built-in catalog."""
+    if path is not None:
+        return Path(path)
+    return PROCESSED_DIR if is_catalog_dir(PROCESSED_DIR) else None
 
 
 def load_catalog(path: Path) -> Catalog:

@@ -20,13 +20,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tui_dj.atomic import atomic_write_bytes, remove_leftovers
-from tui_dj.catalog.model import Catalog, is_catalog_dir, load_catalog
+from tui_dj.catalog.model import Catalog, chosen_catalog_dir, load_catalog
 from tui_dj.catalog.synthetic import builtin_catalog
 from tui_dj.config import TrainConfig, from_dict
 from tui_dj.errors import TuiDjError
 from tui_dj.learn.agent import DQNAgent, load_agent, read_state
 from tui_dj.learn.env import DJEnv, SongTable
-from tui_dj.paths import PROCESSED_DIR
 
 MODEL_FILE = "dqn.pt"
 CHECKPOINT_FILE = "dqn.checkpoint.pt"
@@ -44,13 +43,8 @@ class TrainResult:
 
 def resolve_catalog(path: Path | None, builtin: bool = False) -> Catalog:
     """--catalog DIR, else data/processed when it holds a catalog, else the built-in catalog."""
-    if builtin:
-        return builtin_catalog()
-    if path is not None:
-        return load_catalog(Path(path))
-    if is_catalog_dir(PROCESSED_DIR):
-        return load_catalog(PROCESSED_DIR)
-    return builtin_catalog()
+    where = None if builtin else chosen_catalog_dir(path)
+    return builtin_catalog() if where is None else load_catalog(where)
 
 
 def episode_seed(seed: int, episode: int) -> int:

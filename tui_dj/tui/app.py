@@ -372,14 +372,12 @@ def run_console(
             raise TuiDjError(f"There is no theme {theme!r}; choose one of: {names}.")
     # What can be checked without torch is checked before the screen opens, so a typo is one
     # sentence on the terminal rather than a flash of the console.
-    from tui_dj.catalog import is_catalog_dir, load_catalog
-    from tui_dj.paths import PROCESSED_DIR, check_profile_name
+    from tui_dj.catalog import chosen_catalog_dir, is_catalog_dir, load_catalog
+    from tui_dj.paths import check_profile_name
 
     check_profile_name(profile)
-    if catalog is None:
-        if is_catalog_dir(PROCESSED_DIR):
-            catalog = PROCESSED_DIR
-    elif not is_catalog_dir(catalog):
+    catalog = chosen_catalog_dir(catalog)
+    if catalog is not None and not is_catalog_dir(catalog):
         load_catalog(catalog)  # raises the sentence that says why it is not one
     if model is not None and not Path(model).is_file():
         raise TuiDjError(f"There is no model file at {model}; leave out --model to use the bundled one.")
