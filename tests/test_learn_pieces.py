@@ -214,3 +214,18 @@ def test_load_refuses_another_shape(tmp_path: Path) -> None:
 def test_default_model_path_is_in_the_package() -> None:
     assert default_model_path().name == "default_model.pt"
     assert default_model_path().parent.name == "assets"
+
+
+def test_keep_last_forgets_the_oldest_songs() -> None:
+    rng = np.random.default_rng(0)
+    songs = [(i, rng.random(9).astype(np.float32), ("like", "skip", "finish")[i % 3], f"a{i}") for i in range(10)]
+    long, short = SessionTrace(), SessionTrace()
+    for song in songs:
+        long.record(*song)
+    long.taste()  # fill the cache, which keep_last must drop
+    long.keep_last(3)
+    for song in songs[-3:]:
+        short.record(*song)
+    assert long.played == [7, 8, 9] and len(long) == 3
+    np.testing.assert_array_equal(long.taste(), short.taste())
+    np.testing.assert_array_equal(long.observation(), short.observation())

@@ -303,11 +303,16 @@ class Session:
 
     # -- the table of candidates -----------------------------------------------------------------
 
-    def _refresh_table(self) -> None:
-        """Score fresh candidates around the taste plus the songs already shown; best first."""
+    def _refresh_table(self, cands: np.ndarray | None = None) -> None:
+        """Score fresh candidates around the taste plus the songs already shown; best first.
+
+        `cands`: candidates already drawn for this very state (a feedback draws them for the
+        replay's target), so they are not drawn twice.
+        """
         trace = self._trace
         obs = trace.observation()
-        cands = self._generator.candidates(trace.taste(), self._excluded(), self._rng)
+        if cands is None:
+            cands = self._generator.candidates(trace.taste(), self._excluded(), self._rng)
         shown = [i for i, _ in self._table if i not in self._disliked and i not in self._recent
                  and (self._current is None or i != self._current.index) and i not in self._user_queue]
         rows = np.unique(np.concatenate([cands, np.asarray(shown, np.int64)]))
@@ -386,7 +391,7 @@ class Session:
         self._mark_feedback_table()
         if is_feedback:
             self._trace.record(index, self.catalog.features[index], kind, str(self._artists[index]))
-            self._trim_trace()
+            self._trace.keep_last(TRACE_KEEP)
             self._rated = kind
             if kind == "dislike":
                 self._disliked.add(index)
@@ -395,7 +400,7 @@ class Session:
         loss = self._learn()
         event_uid, saved = ("", False) if self.read_only else self._store.add_event(
             profile=self.profile, session=self._session_uid, kind=kind, track=track, reward=reward)
-        self._refresh_table()
+        self._refresh_table(next_rows)
         update_ms = (time.perf_counter() - start) * 1000.0
         self._count(kind, reward, update_ms)
         self._feedback_count += 1
@@ -405,13 +410,6 @@ class Session:
                                 rated_before, current_obs))
         self._maybe_autosave()
         return result
-
-    def _trim_trace(self) -> None:
-        t = self._trace
-        if len(t) > TRACE_KEEP:
-            cut = len(t) - TRACE_KEEP
-            for items in (t.played, t.features, t.events, t.artists):
-                del items[:cut]
 
     def _count(self, kind: str, reward: float, update_ms: float) -> None:
         s = self._stats

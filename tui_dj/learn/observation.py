@@ -72,6 +72,14 @@ class SessionTrace:
             items.pop()
         self._cached = None
 
+    def keep_last(self, n: int) -> None:
+        """Forget all but the last `n` songs, so a long session costs the same per step."""
+        cut = max(0, len(self.played) - n)
+        if cut:
+            for items in (self.played, self.features, self.events, self.artists):
+                del items[:cut]
+            self._cached = None
+
     def copy(self) -> SessionTrace:
         other = SessionTrace(self.history, self.max_steps, self.prior)
         other.played = list(self.played)
