@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 SLOW_SCALE_ENV = "TUI_DJ_SLOW_SCALE"
 
@@ -36,3 +37,44 @@ def kill_at_random(cmd: list[str], low: float, high: float, rng: random.Random, 
 def leftovers(folder: Path) -> list[str]:
     """Temporary names that a finished, failed or killed write may leave beside its target."""
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+class FaultySQLite:
+    """Every SQLite connection tui-dj opens while this is installed, with writes that can be made to
+    fail like a full disk (`full = True`) and every statement's text kept (`seen`)."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        import sqlite3
+
+        self.full = False
+        self.seen: list[str] = []
+        real_connect = sqlite3.connect
+        outer = self
+
+        class Connection:
+            def __init__(self, real: Any) -> None:
+                self.real = real
+
+            def execute(self, sql: str, params: Any = ()) -> Any:
+                outer.seen.append(sql)
+                if outer.full and sql.lstrip().upper().startswith(("INSERT", "UPDATE", "BEGIN")):
+                    raise sqlite3.OperationalError("database or disk is full")
+                return self.real.execute(sql, params)
+
+            def executescript(self, sql: str) -> Any:
+                outer.seen.append(sql)
+                return self.real.executescript(sql)
+
+            def close(self) -> None:
+                self.real.close()
+
+            def __enter__(self) -> Any:
+                return self.real.__enter__()
+
+            def __exit__(self, *exc: Any) -> Any:
+                return self.real.__exit__(*exc)
+
+        def connect(*args: Any, **kwargs: Any) -> Any:
+            return Connection(real_connect(*args, **kwargs))
+
+        monkeypatch.setattr(sqlite3, "connect", connect)

@@ -11,7 +11,8 @@ import pytest
 
 from tests.clirun import run_cli
 from tui_dj.catalog import builtin_catalog
-from tui_dj.store import EXPORTIFY_HEADER, HistoryStore
+from tui_dj.store import HistoryStore
+from tui_dj.store.export import EXPORTIFY_HEADER
 
 
 @pytest.fixture()
@@ -55,7 +56,7 @@ def test_export_csv_and_m3u(data: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args", [["export", "--profile", "../../etc"], ["history", "--profile", "a/b"],
-                                  ["export", "--format", "xlsx"]])
+                                  ["export", "--format", "xlsx"], ["export", "--profile", "nobody"]])
 def test_bad_input_is_one_sentence(args: list[str], data: Path) -> None:
     code, out, err = run_cli(*args, "--data-dir", str(data))
     assert code == 1

@@ -11,14 +11,8 @@ import pytest
 
 from tui_dj.catalog import Track, builtin_catalog
 from tui_dj.errors import TuiDjError
-from tui_dj.store import (
-    EXPORTIFY_HEADER,
-    HistoryStore,
-    ProfileLock,
-    export_liked,
-    neutralise,
-    profile_paths,
-)
+from tui_dj.store import HistoryStore, ProfileLock, profile_paths
+from tui_dj.store.export import EXPORTIFY_HEADER, export_liked, neutralise
 
 
 def _track(i: int = 0, **changes: object) -> Track:
@@ -78,12 +72,14 @@ def test_liked_follows_the_latest_rating(tmp_path: Path) -> None:
         assert store.liked("nobody") == []
 
 
-def test_full_disk_keeps_events_in_memory_and_writes_them_later(tmp_path: Path) -> None:
+def test_full_disk_keeps_events_in_memory_and_writes_them_later(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[sqlite3.Connection] = []
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: opened.append(real_connect(*a, **k)) or opened[-1])
     store = HistoryStore.open(tmp_path)
     _add(store, "play", _track(0))
     # SQLite's own page limit gives a genuine SQLITE_FULL, as a full file system would.
-    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
-    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+    opened[0].execute(f"PRAGMA max_page_count = {store.pragma('page_count')}")
     written = []
     for i in range(1, 40):
         _, ok = store.add_event(profile="ana", session="s1", kind="play", track=_track(i % 50), reward=None)
@@ -91,7 +87,7 @@ def test_full_disk_keeps_events_in_memory_and_writes_them_later(tmp_path: Path) 
     assert not all(written)
     assert store.warning is not None and "full" in store.warning
     assert store.pending > 0
-    store._conn.execute("PRAGMA max_page_count = 1073741823")
+    opened[0].execute("PRAGMA max_page_count = 1073741823")
     assert store.flush()
     assert store.pending == 0 and store.warning is None
     assert store.count("ana") == 40
@@ -221,8 +217,15 @@ def test_export_round_trips_through_prep(tmp_path: Path) -> None:
         assert abs(float(raw[2]) - song.features["energy"]) < 1e-5
 
 
-def test_export_of_nothing_is_a_header(tmp_path: Path) -> None:
-    text, count = export_liked(tmp_path, "ana", "csv")
-    assert count == 0 and text.strip() == ",".join(EXPORTIFY_HEADER)
+def test_export_of_nothing_says_why(tmp_path: Path) -> None:
+    with pytest.raises(TuiDjError, match="no profile 'ana'"):
+        export_liked(tmp_path, "ana", "csv")
+    with HistoryStore.open(tmp_path) as store:
+        store.start_session("ana", "built-in", "default")
+        _add(store, "play", _track(0))
+    with pytest.raises(TuiDjError, match="'ana' has no liked songs yet"):
+        export_liked(tmp_path, "ana", "csv")
+    with pytest.raises(TuiDjError, match="no profile 'nobody' .*profiles here: ana"):
+        export_liked(tmp_path, "nobody", "csv")
     with pytest.raises(TuiDjError, match="csv or m3u"):
         export_liked(tmp_path, "ana", "xls")  # type: ignore[arg-type]
