@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from pathlib import Path
 
 import numpy as np
 import pytest
-from rich.console import Console
 
 from tui_dj.catalog import load_catalog, save_catalog
 from tui_dj.catalog.importer import (
@@ -24,7 +22,7 @@ from tui_dj.errors import TuiDjError
 
 
 def _import(*paths: Path) -> Catalog:
-    return import_files(list(paths), console=Console(file=io.StringIO()))
+    return import_files(list(paths))
 
 
 def _raw(catalog: Catalog, track_id: str) -> dict[str, float]:
@@ -398,6 +396,6 @@ def test_sub_second_durations_count_as_missing(tmp_path: Path) -> None:
     frame["duration_ms"] = frame["duration_ms"].astype(float)
     frame.loc[:2, "duration_ms"] = [0.4, 0.0, 999.0]
     frame.to_csv(path, index=False)
-    catalog = import_files([path], console=Console(file=io.StringIO()))
+    catalog = import_files([path])
     assert (catalog.tracks["duration_ms"] >= 1000).all()
     assert catalog.manifest["adjusted"]["duration missing or under a second, set to the catalog median"] == 3

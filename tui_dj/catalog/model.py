@@ -98,6 +98,7 @@ class Track:
     popularity: float
     duration_ms: int
     features: dict[str, float]
+    path: str | None = None  # the audio file, for a song of a music folder
 
     @property
     def genre(self) -> str:
@@ -164,20 +165,32 @@ class Catalog:
         return self.scaler.inverse(scaled)
 
     def track(self, index: int) -> Track:
-        row = self.tracks.iloc[int(index)]
-        raw = self.raw_features(int(index))
-        genres = str(row["genres"] or "")
-        return Track(
-            index=int(index),
-            track_id=str(row["track_id"]),
-            name=str(row["name"]),
-            artist=str(row["artist"]),
-            album=str(row["album"] or ""),
-            genres=tuple(g for g in genres.split(GENRE_SEP) if g),
-            popularity=float(row["popularity"]),
-            duration_ms=int(row["duration_ms"]),
-            features={name: float(value) for name, value in zip(FEATURES, raw, strict=True)},
-        )
+        return self.tracks_at([index])[0]
+
+    def tracks_at(self, rows: Sequence[int] | np.ndarray) -> list[Track]:
+        """The songs at catalog rows `rows`, in that order."""
+        rows = np.asarray(rows, np.int64).reshape(-1)
+        raw = self.raw_features(rows)
+        has_path = "path" in self.tracks.columns
+        out = []
+        # Row by row: a take over the Arrow-backed columns would copy whole chunks for a few rows.
+        for j, index in enumerate(rows.tolist()):
+            row = self.tracks.iloc[index]
+            genres = str(row["genres"] or "")
+            path = row["path"] if has_path else None
+            out.append(Track(
+                index=index,
+                track_id=str(row["track_id"]),
+                name=str(row["name"]),
+                artist=str(row["artist"]),
+                album=str(row["album"] or ""),
+                genres=tuple(g for g in genres.split(GENRE_SEP) if g),
+                popularity=float(row["popularity"]),
+                duration_ms=int(row["duration_ms"]),
+                features={name: float(value) for name, value in zip(FEATURES, raw[j], strict=True)},
+                path=str(path) if isinstance(path, str) and path else None,
+            ))
+        return out
 
     def search(self, query: str, limit: int = 20) -> list[int]:
         """Rows whose title, artist or album contain every word of `query`, popular ones first."""

@@ -1,59 +1,33 @@
-"""`tui-dj prep`: build the processed catalog from CSV files or the generator, with a summary."""
+"""`tui-dj prep`: build the processed catalog from CSV files or the generator, whole or not at all.
+
+A catalog that was imported is never replaced by the built-in one without `force`, and `add`
+merges new files into it instead of replacing it. What the caller should tell the person (what was
+replaced, a catalog too small to play from for long) comes back in `PrepResult.notes`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-from rich.console import Console
-from rich.table import Table
-
-from tui_dj.catalog.model import FEATURES, GENRE_SEP, Catalog, is_catalog_dir, save_catalog
+from tui_dj.catalog.importer import ProgressFn
+from tui_dj.catalog.model import Catalog, is_catalog_dir, load_catalog, save_catalog
 from tui_dj.catalog.synthetic import DEFAULT_SIZE, builtin_catalog, write_kaggle_csv
 from tui_dj.errors import TuiDjError
 
-
-def _genre_count(catalog: Catalog) -> int:
-    # Split the few distinct genre strings, not every row's.
-    joined = catalog.tracks["genres"].dropna().unique()
-    return len({g for text in joined for g in str(text).split(GENRE_SEP) if g})
-
-
-def summary_table(catalog: Catalog) -> Table:
-    """Where the songs came from, what was dropped or adjusted and why, and the feature ranges."""
-    m = catalog.manifest
-    table = Table(title=f"Catalog: {len(catalog):,} songs", title_justify="left")
-    table.add_column("")
-    table.add_column("value", justify="right")
-    sources = m.get("sources", [])
-    for i, source in enumerate(sources):
-        name = Path(str(source.get("path", ""))).name or str(source.get("path"))
-        rows = source.get("rows_read", source.get("rows", 0))
-        table.add_row(f"{name}: {source.get('schema_found', source.get('schema', ''))}", f"{rows:,} rows",
-                      end_section=i == len(sources) - 1)
-    table.add_row("rows read", f"{m.get('rows_read', len(catalog)):,}")
-    if m.get("duplicates_merged"):
-        table.add_row("duplicate rows merged (genres kept)", f"{m['duplicates_merged']:,}")
-    if "unique_tracks" in m:
-        table.add_row("unique tracks", f"{m['unique_tracks']:,}")
-    for reason, count in m.get("dropped", {}).items():
-        table.add_row(f"dropped: {reason}", f"{count:,}")
-    for reason, count in m.get("adjusted", {}).items():
-        table.add_row(f"kept, {reason}", f"{count:,}")
-    table.add_row("[bold]songs kept[/]", f"[bold]{len(catalog):,}[/]", end_section=True)
-    table.add_row("genres", f"{_genre_count(catalog):,}")
-    raw = catalog.raw_features()
-    low, high = np.min(raw, axis=0), np.max(raw, axis=0)
-    for i, name in enumerate(FEATURES):
-        table.add_row(name, f"{low[i]:.3g} .. {high[i]:.3g}")
-    table.add_row("fingerprint", catalog.fingerprint)
-    return table
-
-
+# Below this many songs the DJ runs out of new songs within an hour: worth a word, not a refusal.
+SMALL_CATALOG = 50
 # Files a project keeps in an empty output folder (data/processed/README.md); prep keeps them too.
 _PLACEHOLDERS = ("README", ".gitkeep")
+
+
+@dataclass
+class PrepResult:
+    catalog: Catalog
+    out: Path
+    notes: list[str] = field(default_factory=list)
 
 
 def _placeholders(out: Path) -> dict[str, bytes]:
@@ -80,21 +54,45 @@ def check_output(out: Path) -> None:
         raise TuiDjError(f"Cannot write the catalog to {out}: {parent} is not a writable folder.")
 
 
-def run_prep(files: list[Path], out: Path, synthetic: int | None, seed: int, kaggle_csv: Path | None) -> Catalog:
-    """Build the catalog (from `files`, else the generator), save it into `out` whole, print a summary."""
-    console = Console(stderr=True)
+def _existing(out: Path) -> Catalog | None:
+    return load_catalog(out) if is_catalog_dir(out) else None
+
+
+def _imported(catalog: Catalog) -> bool:
+    return catalog.manifest.get("schema") != "synthetic"
+
+
+def run_prep(files: list[Path], out: Path, synthetic: int | None = None, seed: int = 0,
+             kaggle_csv: Path | None = None, force: bool = False, add: bool = False,
+             on_progress: ProgressFn | None = None) -> PrepResult:
+    """Build the catalog (from `files`, else the generator) and save it into `out` whole."""
+    out = Path(out)
     if files and synthetic is not None:
         raise TuiDjError("Give either CSV files or --synthetic, not both.")
     if synthetic is not None and synthetic <= 0:
         raise TuiDjError(f"--synthetic must be a positive number of songs, not {synthetic}.")
+    if add and not files:
+        raise TuiDjError("--add adds files to the catalog: name the CSV files to add.")
+    notes: list[str] = []
     if files:
-        from tui_dj.catalog.importer import import_sources, open_sources
+        from tui_dj.catalog.importer import import_sources, merge_catalogs, open_sources
 
         sources = open_sources(files)
         check_output(out)
-        catalog = import_sources(sources, console=console)
+        before = _existing(out)
+        catalog = import_sources(sources, on_progress)
+        if add and before is not None:
+            catalog = merge_catalogs(before, catalog)
+            notes.append(f"Added to the catalog in {out}: {len(before):,} songs before, {len(catalog):,} now.")
+        elif before is not None:
+            notes.append(f"Replaced the catalog in {out} ({before.name}, {len(before):,} songs); "
+                         "`tui-dj prep --add FILES` adds to a catalog instead.")
     else:
         check_output(out)
+        before = _existing(out)
+        if before is not None and _imported(before) and not force:
+            raise TuiDjError(f"{out} holds the catalog imported from {before.name} ({len(before):,} songs); "
+                             f"`tui-dj prep --force` replaces it with the built-in one, or `--out` writes that elsewhere.")
         n = synthetic or DEFAULT_SIZE
         catalog = builtin_catalog(n, seed)
         if kaggle_csv is not None:
@@ -102,12 +100,13 @@ def run_prep(files: list[Path], out: Path, synthetic: int | None, seed: int, kag
                 write_kaggle_csv(kaggle_csv, n, seed)
             except OSError as exc:
                 raise TuiDjError(f"Cannot write {kaggle_csv}: {exc.strerror or exc}.") from None
-            console.print(f"Wrote {n:,} songs as a Kaggle-format CSV to {kaggle_csv}", soft_wrap=True)
+            notes.append(f"Wrote {n:,} songs as a Kaggle-format CSV to {kaggle_csv}.")
+    if len(catalog) < SMALL_CATALOG:
+        notes.append(f"This catalog has only {len(catalog):,} songs: the DJ will soon repeat them, and a "
+                     "few dislikes leave nothing to play; import more songs with `tui-dj prep --add FILES`.")
     keep = _placeholders(out)
     save_catalog(catalog, out)
     for name, data in keep.items():
         with contextlib.suppress(OSError):
             (out / name).write_bytes(data)
-    Console().print(summary_table(catalog))
-    console.print(f"Saved the catalog to {out}", soft_wrap=True)
-    return catalog
+    return PrepResult(catalog, out, notes)
