@@ -32,20 +32,39 @@ def test_evaluate_reports_every_policy_with_intervals(tmp_path: Path, files) -> 
     catalog, model = files
     out = tmp_path / "e.json"
     code, stdout, stderr = run_cli("evaluate", "--catalog", catalog, "--model", model, "--sessions", "12",
-                                "--seeds", "2", "--json", out)
+                                "--seeds", "2", "--json", out, columns=80)
     assert code == 0, stderr
     report = json.loads(out.read_text())
     names = set(report["policies"])
-    assert names == {"random", "popular", "greedy", "diverse", "linucb", "thompson", "dqn", "oracle"}
+    assert names == {"random", "popular", "greedy", "diverse", "liked-mean", "liked-mean-diverse", "linucb",
+                     "thompson", "dqn", "oracle"}
     for entry in report["policies"].values():
         for metric in METRICS:
+            if metric == "like_late":
+                assert metric not in entry  # sessions of 20 songs have no songs 21 on
+                continue
             m = entry[metric]
             assert m["low"] <= m["mean"] + 1e-9 and m["mean"] <= m["high"] + 1e-9
         assert 0.0 < entry["coverage"] <= 1.0
     assert report["policies"]["random"]["normalised"]["mean"] == pytest.approx(0.0)
     assert report["policies"]["oracle"]["normalised"]["mean"] == pytest.approx(1.0)
-    assert report["sessions"] == 12 and "dqn_vs_greedy" in report["checks"]
+    assert report["sessions"] == 12 and set(report["checks"]) == names - {"dqn", "oracle"}
     assert "dqn" in stdout and "oracle" in stdout
+    assert all(len(line) <= 80 for line in stdout.splitlines()), stdout
+    assert "…" not in stdout  # no label or figure cut short
+    assert "{" not in stdout  # no JSON on the screen
+
+
+def test_evaluate_writes_nothing_unasked_and_wide_shows_every_metric(tmp_path: Path, files,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog, model = files
+    monkeypatch.chdir(tmp_path)
+    code, stdout, stderr = run_cli("evaluate", "--catalog", catalog, "--model", model, "--sessions", "4",
+                                "--seeds", "1", "--wide")
+    assert code == 0, stderr
+    assert list(tmp_path.iterdir()) == []
+    for label in ("like rate", "skip rate", "length", "diversity", "coverage"):
+        assert label in stdout
 
 
 @pytest.mark.parametrize("flags,env", [

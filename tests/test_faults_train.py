@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
-from rich.console import Console
 
 from tests.faults import repeats, tui_dj_command
 from tui_dj.catalog import builtin_catalog
@@ -24,6 +24,7 @@ from tui_dj.config import load_config
 from tui_dj.errors import TuiDjError
 from tui_dj.learn import agent as agent_module
 from tui_dj.learn.agent import load_agent
+from tui_dj.learn.trace import OBS_DIM, SONG_DIM
 from tui_dj.learn.train import CHECKPOINT_FILE, LOG_FILE, MODEL_FILE, train
 
 # A checkpoint after every episode, so that most kills land during or between checkpoint writes.
@@ -44,7 +45,8 @@ DECOY = ".dqn.checkpoint.pt.decoy.tmp"
 def _episode(path: Path) -> int:
     """The episode a checkpoint or model was saved at; loading it is the check that it is whole."""
     agent, meta = load_agent(path, training=path.name == CHECKPOINT_FILE)
-    assert agent.online is not None
+    q = agent.q_values(np.zeros(OBS_DIM, np.float32), np.zeros((3, SONG_DIM), np.float32))
+    assert q.shape == (3,) and np.isfinite(q).all()  # whole weights, not zeros read from a torn file
     return int(meta["episode"] if path.name == CHECKPOINT_FILE else meta["episodes"])
 
 
@@ -72,12 +74,11 @@ def _start_run(tmp_path: Path) -> tuple[Path, Path, bytes]:
     config = tmp_path / "tiny.toml"
     config.write_text(TINY)
     out = tmp_path / "run"
-    quiet = {"console": Console(file=io.StringIO()), "show_progress": False, "chart": False}
-    train(load_config(config, {"episodes": 2}), builtin_catalog(), out, **quiet)
+    train(load_config(config, {"episodes": 2}), builtin_catalog(), out)
     # The decoy is a whole checkpoint of this catalog at episode 9,999 under the name a killed write
     # leaves: if anything ever took a temporary file for the checkpoint, the episodes would jump.
     other = tmp_path / "other"
-    train(load_config(config, {"episodes": 1}), builtin_catalog(), other, **quiet)
+    train(load_config(config, {"episodes": 1}), builtin_catalog(), other)
     state = agent_module.read_state(other / CHECKPOINT_FILE)
     meta = json.loads(state["metadata"])
     meta["episode"] = 9_999
@@ -190,8 +191,7 @@ def test_full_disk_while_saving_a_checkpoint(tmp_path: Path, monkeypatch: pytest
     config.write_text(TINY)
     out = tmp_path / "run"
     catalog = builtin_catalog(200, seed=5)
-    quiet = {"console": Console(file=io.StringIO()), "show_progress": False, "chart": False}
-    train(load_config(config, {"episodes": 2}), catalog, out, **quiet)
+    train(load_config(config, {"episodes": 2}), catalog, out)
     before = {name: (out / name).read_bytes() for name in (MODEL_FILE, CHECKPOINT_FILE)}
     real_save = agent_module.torch.save
 
@@ -204,7 +204,7 @@ def test_full_disk_while_saving_a_checkpoint(tmp_path: Path, monkeypatch: pytest
 
     monkeypatch.setattr(agent_module.torch, "save", checkpoint_fails)
     with pytest.raises(TuiDjError) as err:
-        train(load_config(config), catalog, out, resume=True, episodes=5, **quiet)
+        train(load_config(config), catalog, out, resume=True, episodes=5)
     message = str(err.value)
     assert "No space left on device" in message and "previous file is unchanged" in message
     assert "\n" not in message and CHECKPOINT_FILE in message
@@ -214,7 +214,7 @@ def test_full_disk_while_saving_a_checkpoint(tmp_path: Path, monkeypatch: pytest
     assert _episode(out / CHECKPOINT_FILE) == 2
     assert sorted(p.name for p in out.iterdir()) == ["dqn.checkpoint.pt", "dqn.pt", "logs"]
     # Once there is space again, --resume carries on from episode 2.
-    result = train(load_config(config), catalog, out, resume=True, episodes=5, **quiet)
+    result = train(load_config(config), catalog, out, resume=True, episodes=5)
     assert result.episodes == 3
     assert _logged(out) == [0, 1, 2, 3, 4]
     assert _episode(out / CHECKPOINT_FILE) == 5
@@ -277,8 +277,7 @@ def test_full_disk_while_writing_the_training_log(tmp_path: Path, monkeypatch: p
     config = tmp_path / "tiny.toml"
     config.write_text(TINY)
     out = tmp_path / "run"
-    quiet = {"console": Console(file=io.StringIO()), "show_progress": False, "chart": False}
-    train(load_config(config, {"episodes": 2}), builtin_catalog(), out, **quiet)
+    train(load_config(config, {"episodes": 2}), builtin_catalog(), out)
     before = (out / CHECKPOINT_FILE).read_bytes()
     real_open = Path.open
 
@@ -302,5 +301,5 @@ def test_full_disk_while_writing_the_training_log(tmp_path: Path, monkeypatch: p
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("tui-dj: Could not write") and "train.jsonl" in last and "No space left on device" in last
     assert (out / CHECKPOINT_FILE).read_bytes() == before
-    train(load_config(config), builtin_catalog(), out, resume=True, episodes=4, **quiet)
+    train(load_config(config), builtin_catalog(), out, resume=True, episodes=4)
     assert _logged(out) == [0, 1, 2, 3]

@@ -12,10 +12,10 @@ import torch
 from tui_dj.catalog import builtin_catalog
 from tui_dj.config import AgentConfig
 from tui_dj.errors import TuiDjError
-from tui_dj.learn.agent import DQNAgent, default_model_path, load_agent
+from tui_dj.learn.agent import DQNAgent, Replay, default_model_path, load_agent
 from tui_dj.learn.candidates import CandidateGenerator
-from tui_dj.learn.observation import OBS_DIM, SONG_DIM, SessionTrace
-from tui_dj.learn.rewards import EVENTS, REWARDS, reward_of
+from tui_dj.learn.rewards import OUTCOMES, REWARDS, reward_of
+from tui_dj.learn.trace import OBS_DIM, SONG_DIM, SessionTrace
 
 
 @pytest.fixture(scope="module")
@@ -23,25 +23,28 @@ def catalog():
     return builtin_catalog(400, seed=3)
 
 
-def test_rewards_table_orders_the_events() -> None:
-    assert set(REWARDS) == set(EVENTS)
+def test_rewards_table_orders_the_reactions() -> None:
+    assert set(REWARDS) == set(OUTCOMES)
     assert REWARDS["like"] > REWARDS["finish"] > 0 > REWARDS["skip"] > REWARDS["dislike"]
     assert REWARDS["quit"] < 0
     with pytest.raises(ValueError):
         reward_of("meh")
 
 
-def test_trace_observation_and_taste_follow_feedback(catalog) -> None:
+def test_trace_observation_and_taste_follow_reactions(catalog) -> None:
     f = catalog.features
     trace = SessionTrace(prior=f.mean(0))
     empty = trace.observation()
     assert empty.shape == (OBS_DIM,) and empty.dtype == np.float32
     np.testing.assert_allclose(trace.taste(), np.clip(f.mean(0), 0, 1), atol=1e-6)
-    trace.record(0, f[0], "like", "A")
+    trace.record(0, f[0], 1)
+    # Playing, no reaction yet: the taste has not moved.
+    np.testing.assert_allclose(trace.taste(), np.clip(f.mean(0), 0, 1), atol=1e-6)
+    trace.react("like")
     # One like: the taste is that song.
     np.testing.assert_allclose(trace.taste(), f[0], atol=1e-6)
-    trace.record(1, f[1], "dislike", "B")
-    trace.record(2, f[2], "skip", "B")
+    trace.record(1, f[1], 2, "dislike")
+    trace.record(2, f[2], 2, "skip")
     obs = trace.observation()
     assert obs.shape == (OBS_DIM,)
     assert np.all(np.isfinite(obs)) and obs.min() >= 0.0 and obs.max() <= 1.0
@@ -51,25 +54,27 @@ def test_trace_observation_and_taste_follow_feedback(catalog) -> None:
     away = trace.taste()
     assert np.linalg.norm(away - f[1]) > np.linalg.norm(f[0] - f[1]) - 1e-6
     copy = trace.copy()
-    copy.record(3, f[3], "like", "C")
+    copy.record(3, f[3], 3, "like")
     assert len(trace) == 3 and len(copy) == 4
-    copy.pop()
-    np.testing.assert_allclose(copy.observation(), obs)
-    copy.replace_last_event("like")
-    assert copy.events[-1] == "like" and trace.events[-1] == "skip"
+    copy.react("finish", at=2)
+    assert copy.reactions[2] == "finish" and trace.reactions[2] == "skip"
+    np.testing.assert_allclose(trace.observation(), obs)
 
 
-def test_trace_rejects_unknown_events(catalog) -> None:
+def test_trace_rejects_unknown_reactions(catalog) -> None:
     trace = SessionTrace()
     with pytest.raises(ValueError):
-        trace.record(0, catalog.features[0], "love", "A")
+        trace.record(0, catalog.features[0], 1, "love")
+    trace.record(0, catalog.features[0], 1)
+    with pytest.raises(ValueError):
+        trace.react("love")
 
 
 def test_song_inputs_mark_artist_repeats_and_distance(catalog) -> None:
     f = catalog.features
     trace = SessionTrace(prior=f.mean(0))
-    trace.record(0, f[0], "like", "A")
-    inputs = trace.song_inputs(f[[0, 5]], np.array([0.5, 0.2]), ["A", "Z"])
+    trace.record(0, f[0], 1, "like")
+    inputs = trace.song_inputs(f[[0, 5]], np.array([0.5, 0.2]), np.array([1, 26]))
     assert inputs.shape == (2, SONG_DIM) and inputs.dtype == np.float32
     assert inputs[0, 16] == 1.0 and inputs[1, 16] == 0.0
     assert inputs[0, 10] == pytest.approx(0.0, abs=1e-6)  # the liked song is the taste itself
@@ -125,38 +130,75 @@ def test_update_moves_q_toward_the_target(double: bool, dueling: bool) -> None:
     assert abs(agent.q_values(obs, song)[0] - 1.0) < 0.3
 
 
-def test_learn_online_puts_the_newest_transition_in_every_batch() -> None:
+def test_a_sample_with_newest_always_holds_the_last_row() -> None:
+    replay = Replay(64, 8, (SONG_DIM,), np.float16)
+    rng = np.random.default_rng(0)
+    for i in range(40):
+        replay.add(obs=np.full(OBS_DIM, i, np.float32), song=np.zeros(SONG_DIM), reward=float(i),
+                   next_obs=np.zeros(OBS_DIM), next_songs=np.zeros((8, SONG_DIM)), done=1.0,
+                   mask=np.zeros(8, bool))
+    for _ in range(20):
+        batch = replay.sample(4, rng, newest=True)
+        assert len(batch["reward"]) == 4 and batch["reward"][-1] == 39.0
+    assert not all(replay.sample(4, rng)["reward"][-1] == 39.0 for _ in range(20))
+
+
+def test_learn_online_takes_small_steps_and_waits_for_a_batch() -> None:
     torch.manual_seed(0)
     agent = DQNAgent(AgentConfig(batch_size=16, buffer_size=64, candidates=8, lr=1e-2))
     rng = np.random.default_rng(0)
     assert agent.learn_online(2, 4) is None  # too few transitions yet
     _fill(agent, 32, rng)
-    seen: list[np.ndarray] = []
-    step = agent._step
-    agent._step = lambda rows: seen.append(rows["obs"]) or step(rows)  # type: ignore[method-assign]
-    newest = agent.replay.arrays["obs"][31]
-    loss = agent.learn_online(3, 4)
-    assert loss is not None and agent.updates == 3
-    assert len(seen) == 3 and all(len(b) == 4 and np.array_equal(b[-1], newest) for b in seen)
-    # Without `newest`, plain replayed batches; a batch is never larger than the training batch.
-    seen.clear()
-    assert agent.learn_online(2, 100, newest=False) is not None
-    assert [len(b) for b in seen] == [16, 16]
-    assert agent.learn_online(0, 4) is None
+    assert agent.learn_online(3, 4) is not None and agent.updates == 3
+    assert agent.learn_online(2, 100, newest=False) is not None and agent.updates == 5
+    assert agent.learn_online(0, 4) is None and agent.updates == 5
+
+
+def test_snapshot_and_restore_undo_a_learning_step() -> None:
+    agent = DQNAgent(AgentConfig(batch_size=8, buffer_size=16, candidates=8, lr=1e-2))
+    rng = np.random.default_rng(0)
+    _fill(agent, 20, rng)  # the ring buffer has wrapped
+    obs = rng.random(OBS_DIM, dtype=np.float32)
+    songs = rng.random((5, SONG_DIM), dtype=np.float32)
+    before_q = agent.q_values(obs, songs)
+    before_rows = {k: v.copy() for k, v in agent.replay.arrays.items()}
+    position = (agent.replay.pos, agent.replay.size, agent.updates)
+    snap = agent.snapshot()
+    _fill(agent, 1, rng)
+    agent.learn_online(3, 8)
+    assert not np.allclose(agent.q_values(obs, songs), before_q)
+    agent.restore(snap)
+    np.testing.assert_array_equal(agent.q_values(obs, songs), before_q)
+    assert (agent.replay.pos, agent.replay.size, agent.updates) == position
+    for name, array in agent.replay.arrays.items():
+        np.testing.assert_array_equal(array, before_rows[name])
+    # The optimiser's moments came back too: the same step again gives the same weights.
+    _fill(agent, 1, np.random.default_rng(5))
+    agent.rng = np.random.default_rng(9)
+    agent.learn_online(1, 8)
+    once = agent.q_values(obs, songs)
+    agent.restore(snap)
+    _fill(agent, 1, np.random.default_rng(5))
+    agent.rng = np.random.default_rng(9)
+    agent.learn_online(1, 8)
+    np.testing.assert_array_equal(agent.q_values(obs, songs), once)
 
 
 def test_per_song_network_learns_from_rows() -> None:
     agent = DQNAgent(AgentConfig(network="per-song", batch_size=8, buffer_size=32, candidates=4, lr=1e-2), n_songs=50)
     rng = np.random.default_rng(0)
+    inputs = rng.random((2, SONG_DIM), dtype=np.float32)  # read by the feature network only
     for _ in range(16):
-        agent.remember(rng.random(OBS_DIM, dtype=np.float32), None, 1.0, rng.random(OBS_DIM, dtype=np.float32),
-                       None, True, action=3, next_candidates=np.array([1, 2]))
+        song = agent.encode(np.array([3]), inputs[:1])[0]
+        agent.remember(rng.random(OBS_DIM, dtype=np.float32), song, 1.0, rng.random(OBS_DIM, dtype=np.float32),
+                       agent.encode(np.array([1, 2]), inputs), True)
     first = agent.update(1)
     assert first is not None
     for _ in range(30):
         last = agent.update(5)
     assert last is not None and last < first
-    assert agent.q_values(np.zeros(OBS_DIM, np.float32), None, np.array([3, 4])).shape == (2,)  # type: ignore[arg-type]
+    q = agent.q_values(np.zeros(OBS_DIM, np.float32), agent.encode(np.array([3, 4]), inputs))
+    assert q.shape == (2,) and q[0] > q[1]  # only song 3 was ever rewarded
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
@@ -218,7 +260,7 @@ def test_default_model_path_is_in_the_package() -> None:
 
 def test_keep_last_forgets_the_oldest_songs() -> None:
     rng = np.random.default_rng(0)
-    songs = [(i, rng.random(9).astype(np.float32), ("like", "skip", "finish")[i % 3], f"a{i}") for i in range(10)]
+    songs = [(i, rng.random(9).astype(np.float32), i, ("like", "skip", "finish")[i % 3]) for i in range(10)]
     long, short = SessionTrace(), SessionTrace()
     for song in songs:
         long.record(*song)

@@ -1,8 +1,7 @@
-"""The DQN agent: a network that scores (state, song) pairs, experience replay, a soft target.
+"""The DQN agent: a Q-network over candidate songs, experience replay and a soft-updated target.
 
-Q(s, a) = f(state, features(a)): one small network serves a catalog of any size, and scoring a
-candidate set is one batched forward pass. The original design's network (one output per song)
-is kept as `network = "per-song"` for reproduction and for the speed comparison.
+Which network it holds (`networks.FeatureQNetwork`, or the original design's one output per song)
+changes only how a candidate is described; the replay, the update and the files are the same.
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ import json
 import os
 import warnings
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,8 @@ from tui_dj.atomic import atomic_write
 from tui_dj.config import AgentConfig, update_from_mapping
 from tui_dj.errors import TuiDjError
 from tui_dj.learn.adam import Adam
-from tui_dj.learn.observation import OBS_DIM, SONG_DIM
+from tui_dj.learn.networks import FeatureQNetwork, PerSongQNetwork
+from tui_dj.learn.trace import OBS_DIM, SONG_DIM
 from tui_dj.paths import PACKAGE_ASSETS
 
 FORMAT = "tui-dj-dqn"
@@ -35,49 +36,6 @@ def default_model_path() -> Path:
     return PACKAGE_ASSETS / DEFAULT_MODEL_FILE
 
 
-class FeatureQNetwork(nn.Module):
-    """Scores every candidate song of a state: (B, obs) x (B, K, song) -> (B, K).
-
-    The first layer is split into a state part and a song part, which is the same as a linear layer
-    on their concatenation but computes the state part once per state instead of once per song.
-    """
-
-    def __init__(self, obs_dim: int, song_dim: int, hidden: int, dueling: bool = False) -> None:
-        super().__init__()
-        self.state_in = nn.Linear(obs_dim, hidden)
-        self.song_in = nn.Linear(song_dim, hidden, bias=False)
-        self.hidden = nn.Linear(hidden, hidden)
-        self.out = nn.Linear(hidden, 1)
-        self.dueling = dueling
-        self.value = nn.Sequential(nn.ReLU(), nn.Linear(hidden, 1)) if dueling else None
-
-    def forward(self, obs: torch.Tensor, songs: torch.Tensor) -> torch.Tensor:
-        s = self.state_in(obs)  # (B, H)
-        h = torch.relu_(self.song_in(songs).add_(s.unsqueeze(1)))  # (B, K, H), in place: no copies
-        q = self.out(torch.relu_(self.hidden(h))).squeeze(-1)  # (B, K)
-        if self.value is not None:
-            # Dueling: a state value plus each song's advantage.
-            q = q + self.value(s)
-        return q
-
-
-class PerSongQNetwork(nn.Module):
-    """The original design: the state in, one Q-value per catalog song out."""
-
-    def __init__(self, obs_dim: int, n_songs: int, hidden: int, dueling: bool = False) -> None:
-        super().__init__()
-        self.body = nn.Sequential(nn.Linear(obs_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
-        self.out = nn.Linear(hidden, n_songs)
-        self.value = nn.Linear(hidden, 1) if dueling else None
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        h = self.body(obs)
-        q = self.out(h)
-        if self.value is not None:
-            q = self.value(h) + q - q.mean(dim=-1, keepdim=True)
-        return q
-
-
 class Replay:
     """A ring buffer of transitions in numpy arrays of `capacity` rows.
 
@@ -85,41 +43,46 @@ class Replay:
     100,000 rows costs memory for the rows actually stored, and it never copies itself to grow.
     """
 
-    def __init__(self, capacity: int, k: int, song_dim: int, per_song: bool) -> None:
-        self.capacity, self.k, self.song_dim, self.per_song = capacity, k, song_dim, per_song
+    def __init__(self, capacity: int, k: int, song_shape: tuple[int, ...], song_dtype: Any) -> None:
+        self.capacity, self.k = int(capacity), int(k)
         self.size = 0
         self.pos = 0
-        self.arrays: dict[str, np.ndarray] = {}
-
-    def _ensure(self, rows: int) -> None:
-        if self.arrays:
-            return
         shapes: dict[str, tuple[tuple[int, ...], Any]] = {
             "obs": ((OBS_DIM,), np.float32),
             "next_obs": ((OBS_DIM,), np.float32),
             "reward": ((), np.float32),
             "done": ((), np.float32),
             "mask": ((self.k,), np.bool_),
+            "song": (song_shape, song_dtype),
+            "next_songs": ((self.k, *song_shape), song_dtype),
         }
-        if self.per_song:
-            shapes["action"] = ((), np.int64)
-            shapes["next_idx"] = ((self.k,), np.int64)
-        else:
-            shapes["song"] = ((self.song_dim,), np.float32)
-            shapes["next_songs"] = ((self.k, self.song_dim), np.float16)
-        for name, (shape, dtype) in shapes.items():
-            self.arrays[name] = np.zeros((self.capacity, *shape), dtype)
+        self.arrays = {name: np.zeros((self.capacity, *shape), dtype) for name, (shape, dtype) in shapes.items()}
 
     def add(self, **row: Any) -> None:
-        self._ensure(self.pos + 1)
         for name, value in row.items():
             self.arrays[name][self.pos] = value
         self.pos = (self.pos + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
-    def sample(self, batch: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        idx = rng.integers(0, self.size, size=batch)
+    def sample(self, batch: int, rng: np.random.Generator, newest: bool = False) -> dict[str, np.ndarray]:
+        """`batch` random rows; with `newest`, the last row stored is always the batch's last one."""
+        idx = rng.integers(0, self.size, size=batch - 1 if newest else batch)
+        if newest:
+            idx = np.append(idx, (self.pos - 1) % self.capacity)
         return {name: array[idx] for name, array in self.arrays.items()}
+
+
+@dataclass(frozen=True)
+class AgentSnapshot:
+    """Everything one learning step changes (weights, optimiser, replay slot), to put back on undo."""
+
+    online: dict[str, torch.Tensor]
+    target: dict[str, torch.Tensor]
+    optimizer: dict[str, Any]
+    updates: int
+    replay_pos: int
+    replay_size: int
+    replay_row: dict[str, np.ndarray]
 
 
 class DQNAgent:
@@ -128,8 +91,7 @@ class DQNAgent:
     def __init__(self, config: AgentConfig | None = None, n_songs: int | None = None, seed: int = 0) -> None:
         self.config = config or AgentConfig()
         c = self.config
-        self.per_song = c.network == "per-song"
-        if self.per_song and not n_songs:
+        if c.network == "per-song" and not n_songs:
             raise ValueError("the per-song network needs the catalog size")
         self.n_songs = int(n_songs) if n_songs else None
         torch.manual_seed(seed)
@@ -139,48 +101,36 @@ class DQNAgent:
         self.target.load_state_dict(self.online.state_dict())
         self.target.requires_grad_(False)
         self.optimizer = Adam(self.online.parameters(), lr=c.lr)
-        self.replay = Replay(c.buffer_size, c.candidates, SONG_DIM, self.per_song)
+        self.replay = self.new_replay(c.buffer_size)
         self.epsilon = c.eps_start
         self.updates = 0
         self._since_update = 0
 
-    def _network(self) -> nn.Module:
+    def _network(self) -> FeatureQNetwork | PerSongQNetwork:
         c = self.config
-        if self.per_song:
+        if c.network == "per-song":
             assert self.n_songs is not None
             return PerSongQNetwork(OBS_DIM, self.n_songs, c.hidden, c.dueling)
         return FeatureQNetwork(OBS_DIM, SONG_DIM, c.hidden, c.dueling)
 
+    def new_replay(self, capacity: int) -> Replay:
+        """An empty replay buffer of `capacity` rows for this agent's network (also becomes its own)."""
+        net = self.online
+        self.replay = Replay(capacity, self.config.candidates, net.song_shape, net.song_dtype)
+        return self.replay
+
     # -- acting ----------------------------------------------------------------------------------
 
-    @torch.inference_mode()
-    def q_values(self, obs: np.ndarray, song_features: np.ndarray, indices: np.ndarray | None = None) -> np.ndarray:
-        """Q of each candidate: (k,) for one state; song_features is (k, SONG_DIM).
+    def encode(self, rows: np.ndarray, song_inputs: np.ndarray) -> np.ndarray:
+        """Candidate songs as this agent's network reads them (see `networks`)."""
+        return self.online.encode(rows, song_inputs)
 
-        The per-song network reads `indices` (catalog rows) instead of the features.
-        """
+    @torch.inference_mode()
+    def q_values(self, obs: np.ndarray, songs: np.ndarray) -> np.ndarray:
+        """Q of each candidate of one state: (k,) for `songs` encoded by `encode`."""
         o = torch.as_tensor(np.asarray(obs, np.float32)).reshape(1, -1)
-        if self.per_song:
-            if indices is None:
-                raise ValueError("the per-song network scores catalog rows: pass indices")
-            return self.online(o)[0, torch.as_tensor(np.asarray(indices, np.int64))].numpy()
-        s = torch.as_tensor(np.asarray(song_features, np.float32)).reshape(1, -1, SONG_DIM)
+        s = torch.as_tensor(np.asarray(songs)).unsqueeze(0)
         return self.online(o, s)[0].numpy()
-
-    @torch.inference_mode()
-    def q_values_batch(self, obs: np.ndarray, song_features: np.ndarray) -> np.ndarray:
-        """(B, OBS_DIM) x (B, K, SONG_DIM) -> (B, K), for scoring many sessions at once."""
-        o = torch.as_tensor(np.asarray(obs, np.float32))
-        s = torch.as_tensor(np.asarray(song_features, np.float32))
-        return self.online(o, s).numpy()
-
-    def act(self, obs: np.ndarray, song_features: np.ndarray, indices: np.ndarray | None = None,
-            explore: bool = True) -> int:
-        """The position in the candidate list to play: ε-greedy on the Q-values."""
-        k = len(indices) if indices is not None else len(song_features)
-        if explore and self.rng.random() < self.epsilon:
-            return int(self.rng.integers(k))
-        return int(np.argmax(self.q_values(obs, song_features, indices)))
 
     def decay_epsilon(self) -> float:
         c = self.config
@@ -189,63 +139,40 @@ class DQNAgent:
 
     # -- learning --------------------------------------------------------------------------------
 
-    def remember(self, obs: np.ndarray, song_features: np.ndarray | None, reward: float, next_obs: np.ndarray,
-                 next_candidate_features: np.ndarray | None, done: bool, action: int | None = None,
-                 next_candidates: np.ndarray | None = None) -> None:
-        """Store one transition. The per-song network needs `action` and `next_candidates` (rows)."""
+    def remember(self, obs: np.ndarray, song: np.ndarray, reward: float, next_obs: np.ndarray,
+                 next_songs: np.ndarray | None, done: bool) -> None:
+        """Store one transition: `song` is the played song and `next_songs` the next state's
+        candidates, both as `encode` gives them (at most `config.candidates` of them are kept)."""
         k = self.config.candidates
         mask = np.zeros(k, np.bool_)
-        row: dict[str, Any] = {"obs": obs, "next_obs": next_obs, "reward": reward, "done": float(done)}
-        if self.per_song:
-            if action is None:
-                raise ValueError("the per-song network stores the catalog row played: pass action")
-            nxt = np.zeros(k, np.int64)
-            if next_candidates is not None and not done:
-                m = min(k, len(next_candidates))
-                nxt[:m] = np.asarray(next_candidates)[:m]
-                mask[:m] = True
-            row.update(action=action, next_idx=nxt)
-        else:
-            songs = np.zeros((k, SONG_DIM), np.float16)
-            if next_candidate_features is not None and not done:
-                m = min(k, len(next_candidate_features))
-                songs[:m] = np.asarray(next_candidate_features)[:m]
-                mask[:m] = True
-            row.update(song=song_features, next_songs=songs)
-        row["mask"] = mask
-        self.replay.add(**row)
+        net = self.online
+        nxt = np.zeros((k, *net.song_shape), net.song_dtype)
+        if next_songs is not None and not done:
+            m = min(k, len(next_songs))
+            nxt[:m] = np.asarray(next_songs)[:m]
+            mask[:m] = True
+        self.replay.add(obs=obs, song=song, reward=reward, next_obs=next_obs, next_songs=nxt,
+                        done=float(done), mask=mask)
 
     def update(self, steps: int = 1) -> float | None:
         """Take `steps` gradient steps on replayed batches; the mean loss, or None while too few."""
         c = self.config
         if self.replay.size < c.batch_size:
             return None
-        losses = []
-        for _ in range(max(1, steps)):
-            losses.append(self._step(self.replay.sample(c.batch_size, self.rng)))
+        losses = [self._step(self.replay.sample(c.batch_size, self.rng)) for _ in range(max(1, steps))]
         return float(np.mean(losses))
 
     def learn_online(self, steps: int, batch_size: int, newest: bool = True) -> float | None:
         """The console's update: `steps` gradient steps on small replayed batches of `batch_size`.
 
         With `newest`, the last transition stored is one row of every batch (uniform sampling would
-        rarely pick the feedback just given, so each key press is learned from at once). Returns
+        rarely pick the reaction just given, so each key press is learned from at once). Returns
         the mean loss, or None while the buffer holds fewer than `batch_size` rows.
         """
-        r = self.replay
         batch = min(int(batch_size), self.config.batch_size)
-        if steps < 1 or batch < 1 or r.size < batch:
+        if steps < 1 or batch < 1 or self.replay.size < batch:
             return None
-        last = (r.pos - 1) % r.capacity
-        losses = []
-        for _ in range(int(steps)):
-            if newest:
-                sample = r.sample(batch - 1, self.rng)
-                rows = {name: np.concatenate([sample[name], array[last:last + 1]])
-                        for name, array in r.arrays.items()}
-            else:
-                rows = r.sample(batch, self.rng)
-            losses.append(self._step(rows))
+        losses = [self._step(self.replay.sample(batch, self.rng, newest=newest)) for _ in range(int(steps))]
         return float(np.mean(losses))
 
     def maybe_update(self) -> float | None:
@@ -264,23 +191,15 @@ class DQNAgent:
         done = torch.from_numpy(batch["done"])
         mask = torch.from_numpy(batch["mask"])
         with torch.no_grad():
-            if self.per_song:
-                nxt = torch.from_numpy(batch["next_idx"])
-                q_next_t = self.target(next_obs).gather(1, nxt)
-                q_next_o = self.online(next_obs).gather(1, nxt) if c.double else q_next_t
-            else:
-                songs = torch.from_numpy(batch["next_songs"].astype(np.float32))
-                q_next_t = self.target(next_obs, songs)
-                q_next_o = self.online(next_obs, songs) if c.double else q_next_t
+            songs = torch.from_numpy(batch["next_songs"])
+            q_next_t = self.target(next_obs, songs)
+            q_next_o = self.online(next_obs, songs) if c.double else q_next_t
             q_next_o = q_next_o.masked_fill(~mask, -torch.inf)
             best = q_next_o.argmax(dim=1, keepdim=True)
             q_next = q_next_t.gather(1, best).squeeze(1)
             q_next = torch.where(mask.any(dim=1), q_next, torch.zeros_like(q_next))
             target = reward + c.gamma * (1.0 - done) * q_next
-        if self.per_song:
-            q = self.online(obs).gather(1, torch.from_numpy(batch["action"]).unsqueeze(1)).squeeze(1)
-        else:
-            q = self.online(obs, torch.from_numpy(batch["song"]).unsqueeze(1)).squeeze(1)
+        q = self.online(obs, torch.from_numpy(batch["song"]).unsqueeze(1)).squeeze(1)
         loss = nn.functional.mse_loss(q, target)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -291,6 +210,32 @@ class DQNAgent:
                 t.lerp_(o, c.tau)
         self.updates += 1
         return float(loss.item())
+
+    # -- undo --------------------------------------------------------------------------------------
+
+    def snapshot(self) -> AgentSnapshot:
+        """What the next `remember` and learning steps will change, so `restore` can undo them."""
+        r = self.replay
+        return AgentSnapshot(
+            online={k: v.clone() for k, v in self.online.state_dict().items()},
+            target={k: v.clone() for k, v in self.target.state_dict().items()},
+            optimizer=self.optimizer.state_dict(),
+            updates=self.updates,
+            replay_pos=r.pos,
+            replay_size=r.size,
+            replay_row={name: array[r.pos].copy() for name, array in r.arrays.items()},
+        )
+
+    def restore(self, snap: AgentSnapshot) -> None:
+        """Put back the weights, optimiser and replay slot of `snap` (one `remember` at most since)."""
+        self.online.load_state_dict(snap.online)
+        self.target.load_state_dict(snap.target)
+        self.optimizer.load_state_dict(snap.optimizer)
+        self.updates = snap.updates
+        r = self.replay
+        for name, value in snap.replay_row.items():
+            r.arrays[name][snap.replay_pos] = value
+        r.pos, r.size = snap.replay_pos, snap.replay_size
 
     # -- files -----------------------------------------------------------------------------------
 

@@ -1,51 +1,59 @@
-"""The policies the DQN is measured against, and the DQN itself, behind one small interface.
+"""The policies the DQN is measured against, behind the DJ's one `Policy` interface.
 
-Every policy sees the session through the environment's visible trace (`env.trace`), except the
-oracle, which reads the listener's hidden state and so marks the ceiling.
+Every baseline sees only what the session saw (`trace`), except the oracle, which reads the
+simulated listener's hidden state and so marks the ceiling. They run through the same DJ (and, in
+the listener panels, the same session API) as the DQN.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
-from tui_dj.learn.env import DJEnv
-from tui_dj.learn.observation import SONG_DIM
+from tui_dj.learn.policy import Decision, Policy, Transition
+from tui_dj.learn.songs import SongTable
+from tui_dj.learn.trace import SONG_DIM, SessionTrace
 
-if TYPE_CHECKING:
-    from tui_dj.learn.agent import DQNAgent
+POOL = 64  # candidates a baseline with its own search scores
 
 
-class Policy:
-    """Pick the next song (a catalog row) for `env`'s session; `observe` hears the outcome."""
+def _allowed(n: int, excluded: np.ndarray) -> np.ndarray:
+    mask = np.ones(n, bool)
+    mask[excluded] = False
+    return mask
 
-    name = "policy"
 
-    def begin(self, env: DJEnv, rng: np.random.Generator) -> None:
-        """A new session starts."""
+def nearest(songs: SongTable, point: np.ndarray, count: int, excluded: np.ndarray) -> np.ndarray:
+    """The `count` allowed songs nearest `point`, nearest first, searched exactly over the catalog."""
+    d = ((songs.features - np.asarray(point, np.float32)) ** 2).sum(1)
+    d[excluded] = np.inf
+    count = min(count, int(np.isfinite(d).sum()))
+    if count <= 0:
+        return np.zeros(0, np.int64)
+    part = np.argpartition(d, count - 1)[:count] if count < len(d) else np.arange(len(d))
+    part = part[np.argsort(d[part], kind="stable")]
+    return part[np.isfinite(d[part])].astype(np.int64)
 
-    def choose(self, env: DJEnv, rng: np.random.Generator) -> int:
-        raise NotImplementedError
 
-    def observe(self, env: DJEnv, index: int, reward: float) -> None:
-        """The song `index` was played and earned `reward`."""
+def random_rows(songs: SongTable, count: int, excluded: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    allowed = np.flatnonzero(_allowed(len(songs), excluded))
+    return rng.choice(allowed, size=min(count, len(allowed)), replace=False).astype(np.int64)
 
 
 class RandomPolicy(Policy):
     name = "random"
 
-    def choose(self, env: DJEnv, rng: np.random.Generator) -> int:
-        n = len(env.songs)
-        played = set(env.trace.played)
-        while True:
-            i = int(rng.integers(n))
-            if i not in played:
-                return i
+    def candidates(self, songs: SongTable, trace: SessionTrace, excluded: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+        return random_rows(songs, POOL, excluded, rng)
+
+    def decide(self, songs: SongTable, trace: SessionTrace, rows: np.ndarray, rng: np.random.Generator) -> Decision:
+        return Decision(rows, rng.random(len(rows)))
 
 
 class PopularPolicy(Policy):
-    """The most popular songs not yet played, in order."""
+    """The most popular songs not played yet."""
 
     name = "popular"
 
@@ -53,72 +61,95 @@ class PopularPolicy(Policy):
         self._order: np.ndarray | None = None
         self._for: int = -1
 
-    def choose(self, env: DJEnv, rng: np.random.Generator) -> int:
-        if self._order is None or self._for != id(env.songs):
-            self._order = np.argsort(-env.songs.popularity, kind="stable")
-            self._for = id(env.songs)
-        played = set(env.trace.played)
-        for i in self._order[: len(played) + 1]:
-            if int(i) not in played:
-                return int(i)
-        raise RuntimeError("every song was played")
+    def candidates(self, songs: SongTable, trace: SessionTrace, excluded: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+        if self._order is None or self._for != id(songs):
+            self._order, self._for = np.argsort(-songs.popularity, kind="stable"), id(songs)
+        top = self._order[: POOL + len(excluded)]
+        return top[~np.isin(top, excluded)][:POOL].astype(np.int64)
 
-
-def nearest_to_taste(env: DJEnv, count: int) -> np.ndarray:
-    """The `count` unplayed songs nearest the session's taste vector, nearest first, over the whole
-    catalog (not the clustered approximation the candidate generator uses on big catalogs)."""
-    trace = env.trace
-    x = env.songs.features
-    d = ((x - trace.taste()) ** 2).sum(1)
-    if trace.played:
-        d[np.asarray(trace.played, np.int64)] = np.inf
-    count = min(count, len(d) - len(set(trace.played)))
-    part = np.argpartition(d, count - 1)[:count] if count < len(d) else np.arange(len(d))
-    return part[np.argsort(d[part], kind="stable")]
+    def decide(self, songs: SongTable, trace: SessionTrace, rows: np.ndarray, rng: np.random.Generator) -> Decision:
+        return Decision(rows, songs.popularity[rows].astype(np.float64))
 
 
 class GreedyPolicy(Policy):
-    """The song nearest the taste vector (`SessionTrace.taste()`, what the console shows), never
-    one already played, searched exactly over the whole catalog."""
+    """The song nearest the taste vector (what the console shows), searched exactly."""
 
     name = "greedy"
 
-    def choose(self, env: DJEnv, rng: np.random.Generator) -> int:
-        return int(nearest_to_taste(env, 1)[0])
+    def candidates(self, songs: SongTable, trace: SessionTrace, excluded: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+        return nearest(songs, trace.taste(), POOL, excluded)
+
+    def decide(self, songs: SongTable, trace: SessionTrace, rows: np.ndarray, rng: np.random.Generator) -> Decision:
+        return Decision(rows, -((songs.features[rows] - trace.taste()) ** 2).sum(1))
+
+
+def liked_mean(trace: SessionTrace, last: int = 5) -> np.ndarray | None:
+    """The mean features of the last `last` liked songs, or None before the first like."""
+    liked = [f for f, r in zip(trace.features, trace.reactions, strict=True) if r == "like"][-last:]
+    return np.mean(liked, axis=0) if liked else None
+
+
+class LikedMeanPolicy(Policy):
+    """The naive heuristic people write first: the song nearest the mean of the last five liked
+    songs, and a random song one time in five (and until the first like). With `diverse`, the
+    nearest few are re-ranked to avoid sounding like, or sharing an artist with, the last songs."""
+
+    def __init__(self, diverse: bool = False, random_share: float = 0.2) -> None:
+        self.diverse = diverse
+        self.random_share = random_share
+        self.name = "liked-mean-diverse" if diverse else "liked-mean"
+        self._random = np.zeros(0, np.int64)  # the random songs among the latest candidates
+
+    def candidates(self, songs: SongTable, trace: SessionTrace, excluded: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+        centre = liked_mean(trace)
+        if centre is None:
+            self._random = random_rows(songs, POOL, excluded, rng)
+            return self._random
+        near = nearest(songs, centre, POOL // 2, excluded)
+        self._random = random_rows(songs, 1, np.concatenate([excluded, near]), rng)
+        return np.concatenate([near, self._random])
+
+    def decide(self, songs: SongTable, trace: SessionTrace, rows: np.ndarray, rng: np.random.Generator) -> Decision:
+        centre = liked_mean(trace)
+        if centre is None:
+            return Decision(rows, rng.random(len(rows)))
+        x = songs.features[rows]
+        score = -((x - centre) ** 2).sum(1)
+        if self.diverse:
+            score = 0.7 * np.exp(score / (2 * 0.3**2)) - 0.3 * _sameness(songs, trace, rows)
+        score[np.isin(rows, self._random)] = np.inf if rng.random() < self.random_share else -np.inf
+        return Decision(rows, score)
+
+
+def _sameness(songs: SongTable, trace: SessionTrace, rows: np.ndarray) -> np.ndarray:
+    """How alike each song is to any of the last three played, or 1 when it shares their artist."""
+    if not trace.played:
+        return np.zeros(len(rows))
+    recent = np.asarray(trace.features[-3:])
+    d2 = ((songs.features[rows][:, None, :] - recent[None]) ** 2).sum(-1)
+    alike = np.exp(-d2 / (2 * 0.2**2)).max(1)
+    return np.maximum(alike, np.isin(songs.artists[rows], trace.artists[-3:]))
 
 
 class DiversePolicy(Policy):
-    """Nearest-to-taste with a maximal-marginal-relevance re-rank against the last songs played.
-
-    Relevance is closeness to the taste; the penalty is how alike a song is to any of the last
-    three songs, or 1 when its artist was one of theirs. The pool is the exact nearest songs.
-    """
+    """Nearest-to-taste with a maximal-marginal-relevance re-rank against the last songs played."""
 
     name = "diverse"
 
-    def __init__(self, pool: int = 40, balance: float = 0.7) -> None:
-        self.pool = pool
-        self.balance = balance
+    def candidates(self, songs: SongTable, trace: SessionTrace, excluded: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+        return nearest(songs, trace.taste(), 40, excluded)
 
-    def choose(self, env: DJEnv, rng: np.random.Generator) -> int:
-        trace = env.trace
-        taste = trace.taste()
-        near = nearest_to_taste(env, self.pool)
-        x = env.songs.features[near]
-        relevance = np.exp(-((x - taste) ** 2).sum(1) / (2 * 0.3**2))
-        similar = np.zeros(len(near))
-        if trace.played:
-            recent = trace.recent()[-3:]
-            d2 = ((x[:, None, :] - recent[None]) ** 2).sum(-1)
-            similar = np.exp(-d2 / (2 * 0.2**2)).max(1)
-            artists = set(trace.artists[-3:])
-            similar = np.maximum(similar, [a in artists for a in env.songs.artists[near]])
-        return int(near[np.argmax(self.balance * relevance - (1 - self.balance) * similar)])
+    def decide(self, songs: SongTable, trace: SessionTrace, rows: np.ndarray, rng: np.random.Generator) -> Decision:
+        relevance = np.exp(-((songs.features[rows] - trace.taste()) ** 2).sum(1) / (2 * 0.3**2))
+        return Decision(rows, 0.7 * relevance - 0.3 * _sameness(songs, trace, rows))
 
 
 # The bandits' inputs: the same session-relative description of a song the DQN scores
-# (`SessionTrace.song_inputs`: features, popularity, distances to the taste / recent / rejected
-# songs, artist just played), plus a bias and the squares of the distances, so a linear model can
+# (`SessionTrace.song_inputs`), plus a bias and the squares of the distances, so a linear model can
 # draw a bump around the taste rather than a plane through feature space. The distances and their
 # squares appear a second time multiplied by "something was liked yet": before any like the taste
 # is only the catalog's mean, after one it is the best clue there is, and a single linear weight
@@ -148,10 +179,8 @@ class LinearBandit(Policy):
     posterior. Both choose among the same candidate set the DQN scores.
 
     `alpha` and `ridge` were chosen on tuning sessions apart from the training and evaluation
-    seeds (`python -m tui_dj.learn.baselines`: the built-in catalog, seeds from
-    `TUNING_SEED_BASE`, 300 sessions, alpha in {0.05, 0.1, 0.25, 0.5, 1}, ridge in {0.1, 1, 10}):
-    ridge 0.1 was best for both, with LinUCB alpha 0.5 and Thompson alpha 0.1. Neighbouring
-    settings differ by about the noise of 300 sessions (±0.3), so these are "good", not "optimal".
+    seeds (the built-in catalog, 300 sessions, alpha in {0.05, 0.1, 0.25, 0.5, 1}, ridge in
+    {0.1, 1, 10}): ridge 0.1 was best for both, with LinUCB alpha 0.5 and Thompson alpha 0.1.
     """
 
     def __init__(self, thompson: bool, alpha: float | None = None, ridge: float = 0.1) -> None:
@@ -161,11 +190,10 @@ class LinearBandit(Policy):
         self.ridge = ridge
         self.A_inv = np.eye(BANDIT_DIM) / ridge
         self.b = np.zeros(BANDIT_DIM)
-        self._last: np.ndarray | None = None
 
-    def choose(self, env: DJEnv, rng: np.random.Generator) -> int:
-        cands = env.candidates(rng)
-        phi = bandit_inputs(env.song_inputs(cands), env.trace.liked_any())
+    def decide(self, songs: SongTable, trace: SessionTrace, rows: np.ndarray, rng: np.random.Generator) -> Decision:
+        inputs = trace.song_inputs(songs.features[rows], songs.popularity[rows], songs.artists[rows])
+        phi = bandit_inputs(inputs, trace.liked_any())
         mean = self.A_inv @ self.b
         if self.thompson:
             theta = rng.multivariate_normal(mean, self.alpha**2 * self.A_inv, method="cholesky")
@@ -173,98 +201,63 @@ class LinearBandit(Policy):
         else:
             width = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", phi, self.A_inv, phi), 0.0))
             score = phi @ mean + self.alpha * width
-        best = int(np.argmax(score))
-        self._last = phi[best]
-        return int(cands[best])
+        return Decision(rows, score, encodings=phi)
 
-    def observe(self, env: DJEnv, index: int, reward: float) -> None:
-        phi = self._last
+    def learn(self, t: Transition) -> float | None:
+        phi = t.song
         if phi is None:
-            return
+            return None
         # Sherman-Morrison: A⁻¹ after adding φφᵀ, without inverting at every step.
         a_phi = self.A_inv @ phi
         self.A_inv -= np.outer(a_phi, a_phi) / (1.0 + phi @ a_phi)
         self.A_inv = (self.A_inv + self.A_inv.T) / 2  # keep it symmetric for the Cholesky draw
-        self.b += reward * phi
-        self._last = None
+        self.b += t.reward * phi
+        return None
+
+    def snapshot(self) -> Any:
+        return self.A_inv.copy(), self.b.copy()
+
+    def restore(self, snapshot: Any) -> None:
+        self.A_inv, self.b = snapshot[0].copy(), snapshot[1].copy()
 
 
 class OraclePolicy(Policy):
-    """Sees the hidden listener: plays the song with the highest expected utility right now.
-
-    It searches the whole catalog (big ones: the songs nearest each hidden taste centre plus the
-    usual candidates); in the similarity model it plays the song most similar to the true state.
-    """
+    """Sees the hidden listener: plays the song with the highest expected utility right now, from
+    the songs nearest each hidden taste centre (and the usual candidates). With the original
+    similarity reward it plays the song most similar to the listener's true state."""
 
     name = "oracle"
 
     def __init__(self, per_centre: int = 200) -> None:
         self.per_centre = per_centre
+        self.listener: Any = None
 
-    def choose(self, env: DJEnv, rng: np.random.Generator) -> int:
-        played = np.asarray(env.trace.played, np.int64)
-        listener = env.listener
-        s = env.songs
-        if listener is None:
-            # The similarity model's state is visible; the best song is the most similar one.
-            state = env.trace.recent().mean(axis=0)
-            x = s.features
+    def begin(self, listener: object | None = None) -> None:
+        self.listener = listener
+
+    def candidates(self, songs: SongTable, trace: SessionTrace, excluded: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray | None:
+        centres = getattr(self.listener, "centres", None)
+        if centres is None:
+            state = np.mean(self.listener.recent, axis=0)
+            x = songs.features
             cos = (x @ state) / (np.linalg.norm(x, axis=1) * np.linalg.norm(state) + 1e-12)
-            cos[played] = -np.inf
-            return int(np.argmax(cos))
-        if len(s) <= 8192:
-            pool = np.ones(len(s), bool)
-            pool[played] = False
-            pool = np.flatnonzero(pool)
-        else:
-            pools = [env.candidates(rng)]
-            for centre in listener.centres:
-                pools.append(env.generator.nearest(centre, self.per_centre, played)[0])
-            pool = np.unique(np.concatenate(pools))
-        u = listener.utility(pool, s.features[pool], s.popularity[pool], s.artists[pool])
-        return int(pool[np.argmax(u)])
+            cos[excluded] = -np.inf
+            return np.argsort(-cos)[:8].astype(np.int64)
+        pools = [nearest(songs, c, self.per_centre, excluded) for c in centres]
+        return np.unique(np.concatenate(pools)).astype(np.int64)
 
-
-class DQNPolicy(Policy):
-    """The trained agent, greedy on its Q-values over the candidate set."""
-
-    name = "dqn"
-
-    def __init__(self, agent: DQNAgent) -> None:
-        self.agent = agent
-
-    def choose(self, env: DJEnv, rng: np.random.Generator) -> int:
-        cands = env.candidates(rng)
-        if self.agent.per_song:
-            q = self.agent.q_values(env.trace.observation(), None, cands)  # type: ignore[arg-type]
-        else:
-            q = self.agent.q_values(env.trace.observation(), env.song_inputs(cands))
-        return int(cands[int(np.argmax(q))])
+    def decide(self, songs: SongTable, trace: SessionTrace, rows: np.ndarray, rng: np.random.Generator) -> Decision:
+        listener = self.listener
+        if getattr(listener, "centres", None) is None:
+            state = np.mean(listener.recent, axis=0)
+            x = songs.features[rows]
+            return Decision(rows, (x @ state) / (np.linalg.norm(x, axis=1) * np.linalg.norm(state) + 1e-12))
+        return Decision(rows, listener.utility(rows, songs.features[rows], songs.popularity[rows], songs.artists[rows]))
 
 
 def baselines() -> list[Policy]:
     """Every baseline, the oracle last."""
-    return [RandomPolicy(), PopularPolicy(), GreedyPolicy(), DiversePolicy(),
-            LinearBandit(thompson=False), LinearBandit(thompson=True), OraclePolicy()]
-
-
-TUNING_SEED_BASE = 9_000_000_000  # apart from training (seed·1,000,003 + episode) and evaluation (7e9)
-
-
-def tune(sessions: int = 300) -> None:  # pragma: no cover - run by hand, see LinearBandit
-    """Print the mean return of each bandit setting on tuning sessions of the built-in catalog."""
-    from tui_dj.catalog.synthetic import builtin_catalog
-    from tui_dj.learn.evaluate import run_session
-
-    env = DJEnv(builtin_catalog())
-    for thompson in (False, True):
-        for ridge in (0.1, 1.0, 10.0):
-            for alpha in (0.05, 0.1, 0.25, 0.5, 1.0):
-                policy = LinearBandit(thompson, alpha, ridge)
-                total = sum(run_session(env, policy, TUNING_SEED_BASE + i)[0]["return"] for i in range(sessions))
-                print(f"{policy.name:<9} ridge {ridge:<5} alpha {alpha:<5} mean return {total / sessions:6.3f}",
-                      flush=True)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    tune()
+    return [RandomPolicy(), PopularPolicy(), GreedyPolicy(), DiversePolicy(), LikedMeanPolicy(),
+            LikedMeanPolicy(diverse=True), LinearBandit(thompson=False), LinearBandit(thompson=True),
+            OraclePolicy()]

@@ -9,7 +9,9 @@ A fair model of a person, not one tuned for any policy:
 - the taste drifts toward the songs they enjoyed (switchable);
 - patience wears down with every skip or dislike and comes back a little with a like; when it runs
   out the listener quits (switchable).
-The reaction to a song is one of the console's events, chosen by thresholds on a noisy utility.
+The reaction to a song is one of the console's reactions (or quitting), chosen by thresholds on
+a noisy utility. `SimilarityListener` is the original design's "listener": it rewards a song by its
+cosine similarity to the mean of the last five songs, minus 0.5.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import numpy as np
 
 from tui_dj.catalog.model import N_FEATURES
 from tui_dj.config import EnvConfig
+from tui_dj.learn.rewards import REWARDS
+from tui_dj.learn.songs import SongTable
 
 ALIKE_WIDTH = 0.2  # songs closer than about this sound alike to the listener
 BOREDOM_DECAY = 0.5
@@ -47,7 +51,7 @@ class Listener:
         self.patience = self.start_patience
         self.boredom = 0.0
         self.recent: deque[np.ndarray] = deque(maxlen=3)
-        self.recent_artists: deque[str] = deque(maxlen=3)
+        self.recent_artists: deque[int] = deque(maxlen=3)
         self.heard: set[int] = set()
 
     def appeal(self, x: np.ndarray) -> np.ndarray:
@@ -56,7 +60,7 @@ class Listener:
         d2 = (((x[:, None, :] - self.centres[None]) ** 2) * self.importance).sum(-1)
         return np.exp(-d2.min(axis=1) / (2 * self.width**2))
 
-    def _boredom_after(self, x: np.ndarray, artists: np.ndarray | list[str]) -> np.ndarray:
+    def _boredom_after(self, x: np.ndarray, artists: np.ndarray | list[int]) -> np.ndarray:
         if not self.config.boredom:
             return np.zeros(len(x), np.float32)
         alike = np.zeros(len(x), np.float32)
@@ -64,14 +68,11 @@ class Listener:
             recent = np.asarray(self.recent)
             d2 = ((x[:, None, :] - recent[None]) ** 2).sum(-1)
             alike = np.exp(-d2 / (2 * ALIKE_WIDTH**2)).max(axis=1)
-        names = np.asarray(artists, dtype=object)
-        repeat = np.zeros(len(x), np.float32)
-        for artist in set(self.recent_artists):
-            repeat[names == artist] = 1.0
+        repeat = np.isin(np.asarray(artists, np.int64), list(self.recent_artists)).astype(np.float32)
         return BOREDOM_DECAY * self.boredom + BOREDOM_ALIKE * alike + BOREDOM_ARTIST * repeat
 
     def utility(self, indices: np.ndarray, x: np.ndarray, popularity: np.ndarray,
-                artists: np.ndarray | list[str]) -> np.ndarray:
+                artists: np.ndarray | list[int]) -> np.ndarray:
         """The expected (noise-free) utility of each song if it were played next."""
         x = np.asarray(x, np.float32).reshape(-1, N_FEATURES)
         u = self.appeal(x) + self.popularity_weight * (np.asarray(popularity, np.float32) - MEAN_POPULARITY)
@@ -80,7 +81,7 @@ class Listener:
             u = u - REPEAT_PENALTY * np.isin(np.asarray(indices), list(self.heard))
         return u
 
-    def event_for(self, u: float) -> str:
+    def reaction_for(self, u: float) -> str:
         if u > self.threshold + 0.25:
             return "like"
         if u > self.threshold:
@@ -89,17 +90,17 @@ class Listener:
             return "skip"
         return "dislike"
 
-    def react(self, index: int, x: np.ndarray, popularity: float, artist: str, rng: np.random.Generator) -> str:
+    def react(self, index: int, x: np.ndarray, popularity: float, artist: int, rng: np.random.Generator) -> str:
         """Hear one song; return like, finish, skip, dislike or quit."""
         x = np.asarray(x, np.float32).reshape(N_FEATURES)
         u = float(self.utility(np.array([index]), x[None], np.array([popularity]), [artist])[0])
         u += float(rng.normal(0.0, NOISE))
-        event = self.event_for(u)
+        event = self.reaction_for(u)
         c = self.config
         if c.boredom:
             self.boredom = float(self._boredom_after(x[None], [artist])[0])
         self.recent.append(x)
-        self.recent_artists.append(artist)
+        self.recent_artists.append(int(artist))
         self.heard.add(int(index))
         if c.drift and event in ("like", "finish"):
             j = int(np.argmin((((self.centres - x) ** 2) * self.importance).sum(1)))
@@ -110,3 +111,27 @@ class Listener:
         if c.quit and self.patience <= 0:
             return "quit"
         return event
+
+    def hear(self, songs: SongTable, row: int, rng: np.random.Generator) -> tuple[str, float]:
+        """Hear catalog row `row`: the outcome (a reaction or "quit") and its reward."""
+        outcome = self.react(row, songs.features[row], float(songs.popularity[row]), int(songs.artists[row]), rng)
+        return outcome, REWARDS[outcome]
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    denom = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / denom if denom > 0 else 0.0
+
+
+class SimilarityListener:
+    """The original design: reward = cosine(song, mean of the last `history` songs) - 0.5; every
+    song is heard to the end. It starts with `history` random songs already played."""
+
+    def __init__(self, songs: SongTable, rng: np.random.Generator, history: int = 5) -> None:
+        self.start = [int(i) for i in rng.choice(len(songs), size=history, replace=False)]
+        self.recent: deque[np.ndarray] = deque((songs.features[i] for i in self.start), maxlen=history)
+
+    def hear(self, songs: SongTable, row: int, rng: np.random.Generator) -> tuple[str, float]:
+        reward = cosine(songs.features[row], np.mean(self.recent, axis=0)) - 0.5
+        self.recent.append(songs.features[row])
+        return "finish", reward

@@ -1,7 +1,9 @@
-"""What a real session can see: the songs played and the feedback on each, turned into vectors.
+"""What a real session can see: the songs played and the reaction to each, turned into vectors.
 
 `SessionTrace.observation()` is the agent's state and `song_inputs()` describes candidate songs
-relative to it; neither ever sees the simulated listener's hidden taste, boredom or patience.
+relative to it; neither ever sees the simulated listener's hidden taste, boredom or patience. The
+song playing now is in the trace before anyone reacts to it (its reaction is None): the DJ picks
+what plays next while it plays.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from tui_dj.catalog.model import N_FEATURES
-from tui_dj.learn.rewards import EVENTS, NEGATIVE
+from tui_dj.learn.rewards import NEGATIVE, REACTIONS
 
 # How much each event says "more of this": the weights of the liked-songs mean and the taste.
 _POSITIVE_WEIGHT = {"like": 1.0, "finish": 0.5}
 _ALIKE_WIDTH = 0.2  # songs closer than about this (in scaled feature space) sound alike
-_FEEDBACK = ("like", "finish", "skip", "dislike")
+_REACTIONS = REACTIONS
 
 OBS_DIM = 5 * N_FEATURES + 13
 SONG_DIM = N_FEATURES + 10
@@ -28,9 +30,9 @@ def _alike(distance: np.ndarray | float) -> np.ndarray:
 
 
 class SessionTrace:
-    """The songs of one session so far with their features, artists and the feedback given.
+    """The songs of one session so far with their features, artists and the reactions given.
 
-    `prior` is the taste assumed before any feedback (the catalog's mean song by default).
+    `prior` is the taste assumed before any reaction (the catalog's mean song by default).
     """
 
     def __init__(self, history: int = 5, max_steps: int = 20, prior: np.ndarray | None = None) -> None:
@@ -40,43 +42,37 @@ class SessionTrace:
                       else np.asarray(prior, np.float32).copy())
         self.played: list[int] = []
         self.features: list[np.ndarray] = []
-        self.events: list[str] = []
-        self.artists: list[str] = []
+        self.reactions: list[str | None] = []  # None: playing, no reaction yet
+        self.artists: list[int] = []
         self._cached: tuple[np.ndarray | None, np.ndarray | None] | None = None
 
     def __len__(self) -> int:
         return len(self.played)
 
-    def record(self, index: int, features: np.ndarray, event: str, artist: str) -> None:
-        """Add one played song and the listener's reaction to it."""
-        if event not in EVENTS:
-            raise ValueError(f"unknown event {event!r}; expected one of {', '.join(EVENTS)}")
+    def record(self, index: int, features: np.ndarray, artist: int, reaction: str | None = None) -> None:
+        """Add one song played (and the reaction to it, when it is already known)."""
+        if reaction is not None and reaction not in REACTIONS:
+            raise ValueError(f"unknown reaction {reaction!r}; expected one of {', '.join(REACTIONS)}")
         self.played.append(int(index))
         self.features.append(np.asarray(features, np.float32).reshape(N_FEATURES).copy())
-        self.events.append(event)
-        self.artists.append(str(artist))
+        self.reactions.append(reaction)
+        self.artists.append(int(artist))
         self._cached = None
 
-    def replace_last_event(self, event: str) -> None:
-        """A second rating of the last song replaces the first."""
-        if not self.events:
+    def react(self, reaction: str | None, at: int = -1) -> None:
+        """Set (or, with None, clear) the reaction to the song at position `at` (the last by default)."""
+        if not self.played:
             raise IndexError("no song has been played yet")
-        if event not in EVENTS:
-            raise ValueError(f"unknown event {event!r}")
-        self.events[-1] = event
-        self._cached = None
-
-    def pop(self) -> None:
-        """Forget the last song and its feedback (undo)."""
-        for items in (self.played, self.features, self.events, self.artists):
-            items.pop()
+        if reaction is not None and reaction not in REACTIONS:
+            raise ValueError(f"unknown reaction {reaction!r}; expected one of {', '.join(REACTIONS)}")
+        self.reactions[at] = reaction
         self._cached = None
 
     def keep_last(self, n: int) -> None:
         """Forget all but the last `n` songs, so a long session costs the same per step."""
         cut = max(0, len(self.played) - n)
         if cut:
-            for items in (self.played, self.features, self.events, self.artists):
+            for items in (self.played, self.features, self.reactions, self.artists):
                 del items[:cut]
             self._cached = None
 
@@ -84,7 +80,7 @@ class SessionTrace:
         other = SessionTrace(self.history, self.max_steps, self.prior)
         other.played = list(self.played)
         other.features = list(self.features)  # the arrays themselves are never changed in place
-        other.events = list(self.events)
+        other.reactions = list(self.reactions)
         other.artists = list(self.artists)
         return other
 
@@ -108,12 +104,12 @@ class SessionTrace:
         pos_w = np.zeros(len(self.played), np.float32)
         neg_w = np.zeros(len(self.played), np.float32)
         n_pos = n_neg = 0
-        for i in range(len(self.events) - 1, -1, -1):
-            event = self.events[i]
-            if event in _POSITIVE_WEIGHT and n_pos < self.history:
-                pos_w[i] = _POSITIVE_WEIGHT[event]
+        for i in range(len(self.reactions) - 1, -1, -1):
+            reaction = self.reactions[i]
+            if reaction in _POSITIVE_WEIGHT and n_pos < self.history:
+                pos_w[i] = _POSITIVE_WEIGHT[reaction]
                 n_pos += 1
-            elif event in NEGATIVE and n_neg < self.history:
+            elif reaction in NEGATIVE and n_neg < self.history:
                 neg_w[i] = 1.0
                 n_neg += 1
         return self._weighted_mean(pos_w), self._weighted_mean(neg_w)
@@ -140,10 +136,14 @@ class SessionTrace:
             return np.zeros((0, N_FEATURES), np.float32)
         return np.asarray(self.features[-self.history:], np.float32)
 
+    def rated(self) -> list[str]:
+        """The reactions given so far, in order (songs still playing left out)."""
+        return [r for r in self.reactions if r is not None]
+
     def skip_streak(self) -> int:
         streak = 0
-        for event in reversed(self.events):
-            if event not in NEGATIVE:
+        for reaction in reversed(self.rated()):
+            if reaction not in NEGATIVE:
                 break
             streak += 1
         return streak
@@ -169,23 +169,22 @@ class SessionTrace:
             out[k + 2] = float(_alike(gaps).mean())
             last_artists = self.artists[-self.history:]
             out[k + 3] = (len(last_artists) - len(set(last_artists))) / (len(last_artists) - 1)
-        if n:
-            last = self.events[-1]
-            if last in _FEEDBACK:
-                out[k + 4 + _FEEDBACK.index(last)] = 1.0
-            out[k + 8] = self.events.count("like") / n
-            out[k + 9] = sum(e in _POSITIVE_WEIGHT for e in self.events) / n
+        rated = self.rated()
+        if rated:
+            out[k + 4 + _REACTIONS.index(rated[-1])] = 1.0
+            out[k + 8] = rated.count("like") / n
+            out[k + 9] = sum(r in _POSITIVE_WEIGHT for r in rated) / n
         out[k + 10] = float(pos is not None)
         out[k + 11] = float(neg is not None)
         out[k + 12] = float(n == 0)
         return out
 
     def song_inputs(self, features: np.ndarray, popularity: np.ndarray,
-                    artists: Sequence[str] | np.ndarray) -> np.ndarray:
+                    artists: Sequence[int] | np.ndarray) -> np.ndarray:
         """Describe candidate songs relative to this session: (k, `SONG_DIM`) float32.
 
         `features` are the songs' scaled features (k, 9), `popularity` in [0, 1], `artists` their
-        artist names. Besides the song itself: distances to the taste, the recent songs and the
+        artist codes. Besides the song itself: distances to the taste, the recent songs and the
         rejected ones, and whether its artist was just played (what boredom would react to).
         """
         x = np.asarray(features, np.float32).reshape(-1, N_FEATURES)
@@ -204,11 +203,9 @@ class SessionTrace:
             out[:, 12] = gaps[:, -1]
             out[:, 13] = gaps.min(axis=1)
             out[:, 14] = _alike(gaps[:, -1])
-            recent_artists = set(self.artists[-self.history:])
-            session_artists = set(self.artists)
-            names = [str(a) for a in artists]
-            out[:, 16] = [a in recent_artists for a in names]
-            out[:, 17] = [a in session_artists for a in names]
+            codes = np.asarray(artists, np.int64).reshape(k)
+            out[:, 16] = np.isin(codes, self.artists[-self.history:])
+            out[:, 17] = np.isin(codes, self.artists)
         else:
             out[:, 11] = out[:, 10]
             out[:, 12] = out[:, 10]

@@ -1,7 +1,8 @@
 """`tui-dj train`: the DQN learns from simulated listening sessions, with checkpoints and logs.
 
-Files written under the output folder: `dqn.pt` (what the console loads), `dqn.checkpoint.pt` (the
-training state, for `--resume`), `logs/train.jsonl` (one line of metrics per episode).
+Files written under the output folder: `dqn.pt` (what the console loads with `--model`),
+`dqn.checkpoint.pt` (the training state, for `--resume`), `logs/train.jsonl` (one line of metrics
+per session). Progress goes to a callback; the CLI draws it.
 """
 
 from __future__ import annotations
@@ -10,26 +11,41 @@ import contextlib
 import json
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tui_dj.atomic import atomic_write_bytes, remove_leftovers
 from tui_dj.catalog.model import Catalog, chosen_catalog_dir, load_catalog
 from tui_dj.catalog.synthetic import builtin_catalog
 from tui_dj.config import TrainConfig, from_dict
 from tui_dj.errors import TuiDjError
-from tui_dj.learn.agent import DQNAgent, load_agent, read_state
-from tui_dj.learn.env import DJEnv, SongTable
+from tui_dj.learn.agent import DQNAgent, default_model_path, load_agent, read_state
+from tui_dj.learn.candidates import CandidateGenerator
+from tui_dj.learn.policy import DQNPolicy
+from tui_dj.learn.simulate import run_session
+from tui_dj.learn.songs import SongTable
+from tui_dj.paths import MODELS_DIR
 
 MODEL_FILE = "dqn.pt"
 CHECKPOINT_FILE = "dqn.checkpoint.pt"
 LOG_FILE = Path("logs") / "train.jsonl"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One finished training session, for a progress display."""
+
+    episode: int  # sessions done so far, resumed ones included
+    total: int
+    mean_return: float  # over the last 100 sessions
+    epsilon: float
+    loss: float | None
+    steps_per_s: float
 
 
 @dataclass
@@ -39,6 +55,7 @@ class TrainResult:
     steps: int
     returns: list[float] = field(default_factory=list)
     model_path: Path | None = None
+    log_path: Path | None = None
 
 
 def resolve_catalog(path: Path | None, builtin: bool = False) -> Catalog:
@@ -48,53 +65,8 @@ def resolve_catalog(path: Path | None, builtin: bool = False) -> Catalog:
 
 
 def episode_seed(seed: int, episode: int) -> int:
-    """Every episode's listener and candidates come from its own seed, so a resumed run matches."""
+    """Every session's listener and draws come from its own seed, so a resumed run matches."""
     return (seed * 1_000_003 + episode) % (2**63)
-
-
-def run_episode(env: DJEnv, agent: DQNAgent, seed: int, learn: bool = True) -> tuple[float, int, float | None]:
-    """Play one session with ε-greedy actions; store and learn from every transition."""
-    rng = np.random.default_rng(seed)
-    obs, _ = env.reset(seed=seed)
-    cands = env.candidates(rng)
-    inputs = env.song_inputs(cands)
-    total, steps, losses = 0.0, 0, []
-    while True:
-        pos = agent.act(obs, inputs, cands, explore=learn)
-        next_obs, reward, terminated, truncated, _ = env.step(cands[pos])
-        done = terminated or truncated
-        total += reward
-        steps += 1
-        if done:
-            next_cands, next_inputs = None, None
-        else:
-            next_cands = env.candidates(rng)
-            next_inputs = env.song_inputs(next_cands)
-        if learn:
-            # A session that reaches its last song ends for good: its length is part of the state.
-            agent.remember(obs, inputs[pos], reward, next_obs, next_inputs, done,
-                           action=int(cands[pos]), next_candidates=next_cands)
-            loss = agent.maybe_update()
-            if loss is not None:
-                losses.append(loss)
-        if done:
-            return total, steps, (float(np.mean(losses)) if losses else None)
-        obs, cands, inputs = next_obs, next_cands, next_inputs  # type: ignore[assignment]
-
-
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("[bold]training[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("reward(100) {task.fields[mean]:>6.2f}"),
-        TextColumn("ε {task.fields[eps]:.3f}"),
-        TextColumn("loss {task.fields[loss]}"),
-        TextColumn("{task.fields[sps]:>5.0f} steps/s"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
 
 
 def _checkpoint_state(agent: DQNAgent, config: TrainConfig, fingerprint: str, episode: int,
@@ -145,21 +117,20 @@ def _resume(out_dir: Path, catalog: Catalog, episodes: int | None) -> tuple[DQNA
 
 
 def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = False,
-          console: Console | None = None, show_progress: bool = True, chart: bool = True,
-          model_out: Path | None = None, episodes: int | None = None) -> TrainResult:
+          model_out: Path | None = None, episodes: int | None = None,
+          on_progress: Callable[[Progress], None] | None = None) -> TrainResult:
     """Train (or resume training) a DQN on `catalog`; write model, checkpoints and logs to `out_dir`.
 
     On `resume` the run's own settings come from its checkpoint; `episodes` may extend it.
     """
-    console = console or Console(stderr=True)
     out_dir = Path(out_dir)
     checkpoint = out_dir / CHECKPOINT_FILE
     if resume:
         agent, config, start, recent = _resume(out_dir, catalog, episodes)
     else:
         if checkpoint.exists():
-            raise TuiDjError(f"{out_dir} already holds a training run; pass --resume to continue it "
-                             "or choose another --out.")
+            raise TuiDjError(f"{out_dir} already holds a training run; continue it with "
+                             f"`tui-dj train --out {out_dir} --resume`, or choose another --out.")
         if episodes is not None:
             config.episodes = episodes
         agent = DQNAgent(config.agent, n_songs=len(catalog), seed=config.seed)
@@ -167,7 +138,12 @@ def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = F
     torch.set_num_threads(config.threads)
     torch.set_flush_denormal(True)  # tiny Adam moments otherwise slow every step down
     songs = SongTable.from_catalog(catalog)
-    env = DJEnv(songs, config.env, candidates=config.agent.candidates)
+    env = config.env
+    if len(songs) < env.max_steps + env.history + 1:
+        raise TuiDjError(f"A catalog of {len(songs)} songs is too small to train on sessions of "
+                         f"{env.max_steps} songs; import more songs.")
+    generator = CandidateGenerator(songs.features, k=config.agent.candidates, seed=config.seed)
+    policy = DQNPolicy(agent, mode="train")
     log_path = out_dir / LOG_FILE
     for written in (out_dir / MODEL_FILE, checkpoint, log_path):
         remove_leftovers(written)  # what a killed run was writing; never read, only in the way
@@ -189,15 +165,12 @@ def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = F
         agent.save(checkpoint, _checkpoint_state(agent, config, catalog.fingerprint, episode, list(window)),
                    training=True)
 
-    progress = _progress(console) if show_progress else None
     try:
-        if progress is not None:
-            progress.start()
-            task = progress.add_task("train", total=config.episodes, completed=start, mean=0.0,
-                                     eps=agent.epsilon, loss="  -  ", sps=0.0)
         for episode in range(start, config.episodes):
-            ret, steps, loss = run_episode(env, agent, episode_seed(config.seed, episode))
+            result = run_session(songs, policy, generator, env, episode_seed(config.seed, episode))
             agent.decay_epsilon()
+            ret, steps = result.total, len(result.outcomes)
+            loss = float(np.mean(result.losses)) if result.losses else None
             total_steps += steps
             last_loss = loss if loss is not None else last_loss
             window.append(ret)
@@ -207,9 +180,9 @@ def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = F
                       "mean_return_100": round(float(np.mean(window)), 4), "epsilon": round(agent.epsilon, 5),
                       "loss": None if loss is None else round(loss, 6), "steps_per_s": round(sps, 1)}
             log.write(json.dumps(record) + "\n")
-            if progress is not None:
-                progress.update(task, advance=1, mean=float(np.mean(window)), eps=agent.epsilon,
-                                loss="  -  " if last_loss is None else f"{last_loss:.4f}", sps=sps)
+            if on_progress is not None:
+                on_progress(Progress(episode + 1, config.episodes, float(np.mean(window)), agent.epsilon,
+                                     last_loss, sps))
             if (episode + 1) % config.checkpoint_every == 0 or episode + 1 == config.episodes:
                 log.flush()
                 save(episode + 1)
@@ -217,8 +190,6 @@ def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = F
         raise TuiDjError(f"Could not write {log_path}: {exc.strerror or exc}; training stopped and the "
                          "last checkpoint is unchanged.") from None
     finally:
-        if progress is not None:
-            progress.stop()
         with contextlib.suppress(OSError):
             log.close()
     if start >= config.episodes:
@@ -226,54 +197,33 @@ def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = F
     if model_out is not None:
         agent.save(Path(model_out), {**metadata_base, "episodes": config.episodes})
     seconds = time.perf_counter() - t0
-    result = TrainResult(config.episodes - start, seconds, total_steps, returns, out_dir / MODEL_FILE)
-    if chart:
-        console.print(learning_curve(log_path))
-    console.print(f"Trained {result.episodes:,} sessions ({total_steps:,} songs) in {seconds:.1f} s; "
-                  f"model saved to {out_dir / MODEL_FILE}")
-    return result
+    return TrainResult(config.episodes - start, seconds, total_steps, returns, out_dir / MODEL_FILE, log_path)
 
 
-def learning_curve(log_path: Path, width: int = 64, height: int = 10) -> str:
-    """The mean return over the last 100 sessions as a small block chart for the terminal."""
+def last_checkpoint(out_dir: Path) -> int | None:
+    """The number of sessions the checkpoint in `out_dir` holds, or None when there is none."""
+    path = Path(out_dir) / CHECKPOINT_FILE
+    if not path.is_file():
+        return None
+    try:
+        return int(json.loads(read_state(path).get("metadata", "{}"))["episode"])
+    except (TuiDjError, ValueError, KeyError, TypeError):
+        return None
+
+
+def mean_returns(log_path: Path) -> list[float]:
+    """The mean return over the last 100 sessions, one value per logged session."""
     points: list[float] = []
     for line in Path(log_path).read_text(encoding="utf-8").splitlines():
         try:
             points.append(float(json.loads(line)["mean_return_100"]))
         except (ValueError, KeyError, TypeError):
             continue
-    if not points:
-        return ""
-    # One column per slice of episodes: the slice's mean.
-    columns = [float(np.mean(chunk)) for chunk in np.array_split(np.asarray(points), min(width, len(points)))]
-    low, high = min(columns), max(columns)
-    span = high - low or 1.0
-    levels = [(c - low) / span * height for c in columns]
-    blocks = " ▁▂▃▄▅▆▇█"
-    rows = []
-    for r in range(height - 1, -1, -1):
-        label = f"{(high if r else low):>7.2f} ┤" if r in (height - 1, 0) else "        │"
-        cells = "".join(blocks[int(round(min(max(v - r, 0.0), 1.0) * 8))] for v in levels)
-        rows.append(label + cells)
-    rows.append("        └" + "─" * len(columns))
-    rows.append(f"         episode 1 … {len(points):,}: mean session return over the last 100")
-    return "\n".join(rows)
-
-
-def run_train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = False,
-              episodes: int | None = None, chart: bool = True, model_out: Path | None = None) -> TrainResult:
-    """The `tui-dj train` command: say which catalog, then train."""
-    console = Console(stderr=True)
-    console.print(f"Catalog: {catalog.name} ({len(catalog):,} songs, fingerprint {catalog.fingerprint})")
-    return train(config, catalog, out_dir, resume=resume, console=console, chart=chart,
-                 model_out=model_out, episodes=episodes)
+    return points
 
 
 def default_model_for(model: Path | None) -> Path:
     """--model, else models/dqn.pt when it exists, else the shipped default model."""
-    from tui_dj.learn.agent import default_model_path
-    from tui_dj.paths import MODELS_DIR
-
     if model is not None:
         return Path(model)
     trained = MODELS_DIR / MODEL_FILE

@@ -1,0 +1,219 @@
+"""The DJ: what plays now, what plays next, and the ranked rest, for one listener.
+
+One rule keeps "Up next" honest: the song at its head is picked when the song before it starts,
+and it is what plays when that song ends or is skipped. Reactions to the song playing re-rank the
+songs after the head; only a dislike may replace the head (`replaced` says which one it was).
+Songs the person chose themselves play first, in their order.
+
+The DJ holds no files and no history: the session adds those, and training and evaluation drive the
+same DJ with simulated listeners, so the agent learns under the rule it is used under.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tui_dj.learn.candidates import CandidateGenerator
+from tui_dj.learn.policy import Decision, Policy, Transition
+from tui_dj.learn.songs import SongTable
+from tui_dj.learn.trace import SessionTrace
+
+NO_REPEAT = 50  # a song played within the last this-many plays is not picked again (while others remain)
+TRACE_KEEP = 200  # older songs weigh next to nothing in the taste: dropping them keeps a step O(1)
+TABLE_SIZE = 32  # candidates kept ranked; the console shows fifteen or so
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A song picked to play, why (`best`, `explore` or `chosen` by the person), and for learning,
+    the state it was picked in and how the policy described it there."""
+
+    row: int
+    why: str
+    state: Any = None
+    song: Any = None
+
+
+@dataclass
+class DJSnapshot:
+    """What learning from one reaction changes, for undo: the policy, the reaction, the bans."""
+
+    policy: Any
+    play_id: int
+    reaction: str | None
+    banned: frozenset[int]
+
+
+class DJ:
+    """Plays songs from `songs` for one listener, picked by `policy`; `trace` is what it has seen."""
+
+    def __init__(self, songs: SongTable, policy: Policy, generator: CandidateGenerator,
+                 rng: np.random.Generator, trace: SessionTrace | None = None,
+                 banned: set[int] | None = None, recent: list[int] | None = None,
+                 policy_rng: np.random.Generator | None = None) -> None:
+        self.songs = songs
+        self.policy = policy
+        self.generator = generator
+        self.rng = rng  # the candidates' draws
+        self.policy_rng = policy_rng if policy_rng is not None else rng  # the policy's and ε's draws
+        self.trace = trace if trace is not None else SessionTrace(prior=songs.prior)
+        self.banned: set[int] = set(banned or ())  # disliked (or kept out by the caller): never played
+        self.recent: deque[int] = deque(recent or (), maxlen=NO_REPEAT)
+        self.chosen: deque[int] = deque()  # songs the person queued, in order
+        self.current: Pick | None = None
+        self.head: Pick | None = None  # the DJ's own next pick
+        self.replaced: int | None = None  # the head a dislike replaced, until the next song starts
+        self.ranked: list[tuple[int, float]] = []  # candidates after the head, best first
+        self.head_score: float | None = None
+        self._head_decision: Decision | None = None  # the state the head was picked in
+        self._plays = 0  # songs played so far: each trace entry's play number is its position in this count
+
+    # -- what plays ------------------------------------------------------------------------------
+
+    def start(self) -> Pick | None:
+        """Play the first song, if none is playing yet."""
+        if self.current is None:
+            return self.advance()
+        return self.current
+
+    def advance(self) -> Pick | None:
+        """The next song starts: the first one the person chose, else the head. None: nothing left."""
+        if self.chosen:
+            row = self.chosen.popleft()
+            chosen = self.policy.decide(self.songs, self.trace, np.array([row], np.int64), self.policy_rng)
+            pick: Pick | None = Pick(row, "chosen", chosen.state, chosen.encoding_of(row))
+        elif self.head is not None:
+            pick = self.head
+        else:
+            decision = self._decide(locked=None)
+            pick = None if decision is None else self._pick_from(decision)
+        self.head, self._head_decision, self.replaced = None, None, None
+        self.current = pick
+        if pick is None:
+            self.ranked, self.head_score = [], None
+            return None
+        s = self.songs
+        self.trace.record(pick.row, s.features[pick.row], int(s.artists[pick.row]))
+        self.trace.keep_last(TRACE_KEEP)
+        self._plays += 1
+        self.recent.append(pick.row)
+        self._rank(keep_head=False)
+        return pick
+
+    def react(self, reaction: str, reward: float, done: bool = False, rerank: bool = True) -> float | None:
+        """The listener's reaction to the song playing: learned from, then the songs after the head
+        are re-ranked (a dislike may pick the head again). `rerank=False` when the next song starts
+        at once anyway (a skip: the head plays, and a new decision is made there)."""
+        if self.current is None:
+            raise ValueError("nothing is playing")
+        self.trace.react(reaction)
+        nxt = self._head_decision
+        transition = Transition(self.current.state, self.current.song, float(reward),
+                                None if nxt is None else nxt.state,
+                                None if nxt is None else nxt.encodings, done or nxt is None)
+        loss = self.policy.learn(transition)
+        if reaction == "dislike":
+            self.banned.add(self.current.row)
+        if rerank or reaction == "dislike":
+            self._rank(keep_head=reaction != "dislike")
+        return loss
+
+    def choose(self, row: int, now: bool = False) -> None:
+        """The person queues `row` (first, ahead of their earlier choices); `now` also plays it."""
+        self.banned.discard(row)  # choosing a song yourself overrides an old dislike
+        if row in self.chosen:
+            self.chosen.remove(row)
+        self.chosen.appendleft(row)
+        if now:
+            self.advance()
+        else:
+            self._rank(keep_head=True)
+
+    def rerank(self) -> None:
+        """Score the candidates again (after an undo), keeping the head."""
+        self._rank(keep_head=True)
+
+    # -- undo --------------------------------------------------------------------------------------
+
+    def snapshot(self) -> DJSnapshot:
+        """Taken before a reaction to the song playing; `restore` takes that reaction back."""
+        return DJSnapshot(self.policy.snapshot(), self._plays, self.trace.reactions[-1] if self.trace.played else None,
+                          frozenset(self.banned))
+
+    def restore(self, snap: DJSnapshot) -> None:
+        self.policy.restore(snap.policy)
+        back = self._plays - snap.play_id  # songs started since
+        if back < len(self.trace):
+            self.trace.react(snap.reaction, at=len(self.trace) - 1 - back)
+        self.banned = set(snap.banned) - set(self.chosen)
+        self._rank(keep_head=True)
+
+    # -- deciding ----------------------------------------------------------------------------------
+
+    def _excluded(self, with_recent: bool) -> np.ndarray:
+        out = set(self.banned) | set(self.chosen)
+        if with_recent:
+            out |= set(self.recent)
+        if self.current is not None:
+            out.add(self.current.row)
+        return np.fromiter(out, dtype=np.int64, count=len(out))
+
+    def _decide(self, locked: int | None) -> Decision | None:
+        """Score fresh candidates (plus the ones already ranked, so the table stays steady), and the
+        locked head if there is one. None when every song is banned."""
+        rows: np.ndarray | None = None
+        for with_recent in (True, False):  # recently played songs only once nothing else is left
+            excluded = self._excluded(with_recent)
+            if locked is not None:
+                excluded = np.append(excluded, locked)
+            own = self.policy.candidates(self.songs, self.trace, excluded, self.rng)
+            rows = own if own is not None else self.generator.candidates(self.trace.taste(), excluded, self.rng)
+            if len(rows):
+                break
+        assert rows is not None
+        shown = np.fromiter((r for r, _ in self.ranked), np.int64)
+        if len(shown):
+            shown = shown[~np.isin(shown, self._excluded(True)) & (shown != (locked if locked is not None else -1))]
+            rows = np.concatenate([rows, shown[~np.isin(shown, rows)]])
+        if locked is not None:
+            rows = np.append(rows, locked)
+        if len(rows) == 0:
+            return None
+        return self.policy.decide(self.songs, self.trace, rows.astype(np.int64), self.policy_rng)
+
+    def _pick_from(self, decision: Decision, skip: int | None = None) -> Pick:
+        rows, scores = decision.rows, decision.scores
+        allowed = np.flatnonzero(rows != skip) if skip is not None else np.arange(len(rows))
+        if self.policy.explore and self.policy_rng.random() < self.policy.explore:
+            j = int(allowed[self.policy_rng.integers(len(allowed))])
+            why = "explore"
+        else:
+            j = int(allowed[np.argmax(scores[allowed])])
+            why = "best"
+        row = int(rows[j])
+        return Pick(row, why, decision.state, None if decision.encodings is None else decision.encodings[j])
+
+    def _rank(self, keep_head: bool) -> None:
+        locked = self.head.row if keep_head and self.head is not None else None
+        decision = self._decide(locked)
+        if decision is None:
+            self.head, self._head_decision, self.ranked, self.head_score = None, None, [], None
+            return
+        if locked is None:
+            before = self.head
+            if len(decision.rows) == 0:
+                self.head = None
+            else:
+                self.head = self._pick_from(decision)
+                self._head_decision = decision
+            if before is not None and (self.head is None or before.row != self.head.row):
+                self.replaced = before.row
+        head = self.head.row if self.head is not None else -1
+        order = np.argsort(-decision.scores, kind="stable")
+        ranked = [(int(decision.rows[j]), float(decision.scores[j])) for j in order]
+        self.head_score = next((q for r, q in ranked if r == head), None)
+        self.ranked = [(r, q) for r, q in ranked if r != head][:TABLE_SIZE]

@@ -1,0 +1,125 @@
+"""What picks the songs: one small interface for the DQN and every baseline.
+
+The DJ (`dj.DJ`) asks a policy to `decide` over candidate songs (scores, higher is better, plus
+whatever it wants to remember about that decision) and, once the listener has reacted to a song it
+picked, hands it the `Transition` to `learn` from. Undo asks for a `snapshot` before a reaction is
+learned and `restore`s it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from tui_dj.learn.songs import SongTable
+from tui_dj.learn.trace import SessionTrace
+
+if TYPE_CHECKING:
+    from tui_dj.learn.agent import DQNAgent
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A policy's view of one decision: a score per candidate (the Q-table), and for learning, the
+    state it was made in and how each candidate was described (None for policies that need neither)."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+    state: Any = None
+    encodings: np.ndarray | None = None
+
+    def encoding_of(self, row: int) -> Any:
+        if self.encodings is None:
+            return None
+        hit = np.flatnonzero(self.rows == row)
+        return self.encodings[hit[0]] if len(hit) else None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One song's outcome: picked in `state` (described as `song`), earned `reward`; the next song was
+    picked in `next_state` among candidates described as `next_songs`."""
+
+    state: Any
+    song: Any
+    reward: float
+    next_state: Any
+    next_songs: np.ndarray | None
+    done: bool
+
+
+class Policy:
+    """Scores candidate songs for the session in `trace`; learns from what the listener did."""
+
+    name = "policy"
+    #: ε: the chance that the DJ plays a random candidate instead of the best-scored one.
+    explore = 0.0
+
+    def begin(self, listener: object | None = None) -> None:
+        """A new session starts (`listener`: the simulated person, which only the oracle may read)."""
+
+    def candidates(self, songs: SongTable, trace: SessionTrace, excluded: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray | None:
+        """The rows to score, or None for the DJ's shared candidate set."""
+        return None
+
+    def decide(self, songs: SongTable, trace: SessionTrace, rows: np.ndarray,
+               rng: np.random.Generator) -> Decision:
+        raise NotImplementedError
+
+    def learn(self, transition: Transition) -> float | None:
+        """Learn from one outcome; returns a loss when there is one."""
+        return None
+
+    def snapshot(self) -> Any:
+        return None
+
+    def restore(self, snapshot: Any) -> None:
+        """Put back what `snapshot` saw (undo)."""
+
+
+class DQNPolicy(Policy):
+    """The agent, greedy on its Q-values. How it learns from a transition depends on `mode`:
+
+    - "train": store it and take a gradient step every `update_every` transitions (training);
+    - "online": store it and take `steps` small steps that each include it (the console);
+    - "collect": only store it (a warm start of the replay);
+    - "frozen": do not learn (evaluation of a trained model).
+    """
+
+    name = "dqn"
+
+    def __init__(self, agent: DQNAgent, mode: Literal["train", "online", "collect", "frozen"] = "frozen",
+                 steps: int = 2, batch: int = 16) -> None:
+        self.agent = agent
+        self.mode = mode
+        self.steps, self.batch = steps, batch
+
+    @property
+    def explore(self) -> float:  # type: ignore[override]
+        return self.agent.epsilon if self.mode == "train" else 0.0
+
+    def decide(self, songs: SongTable, trace: SessionTrace, rows: np.ndarray,
+               rng: np.random.Generator) -> Decision:
+        obs = trace.observation()
+        inputs = trace.song_inputs(songs.features[rows], songs.popularity[rows], songs.artists[rows])
+        encoded = self.agent.encode(rows, inputs)
+        return Decision(rows, self.agent.q_values(obs, encoded), obs, encoded)
+
+    def learn(self, t: Transition) -> float | None:
+        if self.mode == "frozen" or t.state is None or t.song is None:
+            return None
+        self.agent.remember(t.state, t.song, t.reward, t.next_state, t.next_songs, t.done)
+        if self.mode == "train":
+            return self.agent.maybe_update()
+        if self.mode == "collect":
+            return None
+        return self.agent.learn_online(self.steps, self.batch, newest=True)
+
+    def snapshot(self) -> Any:
+        return self.agent.snapshot()
+
+    def restore(self, snapshot: Any) -> None:
+        self.agent.restore(snapshot)
