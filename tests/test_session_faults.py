@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.faults import repeats
+from tests.faults import FaultySQLite, repeats
 from tui_dj import open_session
 from tui_dj.catalog import builtin_catalog
 from tui_dj.learn import agent as agent_module
@@ -23,8 +23,8 @@ from tui_dj.session import Session
 
 SMALL = builtin_catalog(400)
 
-# The child streams feedback through the Python API and prints each event once feedback() has
-# returned, i.e. once it is acknowledged; it saves the model after every feedback (autosave 0 s),
+# The child streams reactions through the Python API and prints each one once its call has
+# returned, i.e. once it is acknowledged; it saves the model after every reaction (autosave 0 s),
 # so kills also land in the middle of model writes.
 CHILD = """
 import sys
@@ -33,12 +33,14 @@ from tui_dj.catalog import builtin_catalog
 s = open_session(catalog=builtin_catalog(400), profile="ana", data_dir=sys.argv[1], seed=int(sys.argv[2]),
                  autosave_s=0.0)
 print("READY", flush=True)
-kinds = ["like", "skip", "finish", "dislike"]
+calls = [lambda: s.react("like"), lambda: s.react("skip"), lambda: s.song_ended(), lambda: s.react("dislike")]
+view = s.start()
 i = 0
 while True:
-    t = s.next_track()
-    fb = s.feedback(kinds[i % 4])
-    print("ACK", t.track_id, fb.event, flush=True)
+    view = calls[i % 4]()
+    print("ACK", view.learned.track.track_id, view.learned.reaction, flush=True)
+    if i % 4 == 0:
+        view = s.react("skip")  # after the like: the next song (the like stands)
     i += 1
 """
 
@@ -108,36 +110,34 @@ def _enospc(*args: Any, **kwargs: Any) -> None:
 
 def test_full_disk_while_saving_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     s = open_session(catalog=SMALL, profile="ana", data_dir=tmp_path, seed=0)
-    s.next_track()
-    s.feedback("like")
+    s.start()
+    s.react("like")
     assert s.save()
     model = tmp_path / "profiles" / "ana" / "model.pt"
     before = model.read_bytes()
     monkeypatch.setattr(agent_module.torch, "save", _enospc)
-    monkeypatch.setattr("tui_dj.session.RETRY_S", 0.0)
+    monkeypatch.setattr("tui_dj.session.session.RETRY_S", 0.0)
     s.autosave_s = 0.0
-    s.next_track()
-    s.feedback("skip")  # autosave fails here: the session carries on
+    s.react("skip")  # the like stands; the next song
+    s.react("skip")  # autosave fails here: the session carries on
     assert s.warning is not None and "No space left on device" in s.warning and "previous file is unchanged" in s.warning
     assert model.read_bytes() == before
     assert [p.name for p in model.parent.iterdir() if p.name.startswith(".")] == []
-    s.next_track()
-    s.feedback("finish")
+    s.song_ended()
     monkeypatch.undo()
-    s.next_track()
-    s.feedback("like")  # the retry succeeds once there is space
+    s.react("like")  # the retry succeeds once there is space
     assert s.warning is None
     s.close()
     _, meta = load_agent(model)
-    assert meta["feedback_count"] == 4
+    assert meta["reactions"] == 4
 
 
 def test_full_disk_on_close_is_one_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tui_dj.errors import TuiDjError
 
     s = open_session(catalog=SMALL, profile="ana", data_dir=tmp_path, seed=0)
-    s.next_track()
-    s.feedback("like")
+    s.start()
+    s.react("like")
     monkeypatch.setattr(agent_module.torch, "save", _enospc)
     with pytest.raises(TuiDjError, match="No space left") as err:
         s.close()
@@ -148,40 +148,24 @@ def test_full_disk_on_close_is_one_sentence(tmp_path: Path, monkeypatch: pytest.
         assert not again.read_only
 
 
-class _FullDisk:
-    """Stands in for the history's SQLite connection: reads work, every write reports a full disk."""
-
-    def __init__(self, real: sqlite3.Connection) -> None:
-        self.real = real
-
-    def execute(self, sql: str, params: Any = ()) -> Any:
-        if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "BEGIN")):
-            raise sqlite3.OperationalError("database or disk is full")
-        return self.real.execute(sql, params)
-
-    def close(self) -> None:
-        self.real.close()
-
-
-def test_full_disk_while_writing_history(tmp_path: Path) -> None:
+def test_full_disk_while_writing_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    disk = FaultySQLite(monkeypatch)
     s: Session = open_session(catalog=SMALL, profile="ana", data_dir=tmp_path, seed=0)
-    store = s._store
-    real = store._conn
-    s.next_track()
-    s.feedback("like")
-    store._conn = _FullDisk(real)  # type: ignore[assignment]
-    s.next_track()
-    fb = s.feedback("skip")
-    assert not fb.saved
+    s.start()
+    s.react("like")
+    disk.full = True
+    view = s.react("skip")  # the like stands: the next song
+    view = s.react("skip")
+    assert view.learned is not None and not view.learned.saved
     assert s.warning is not None and "disk" in s.warning and "full" in s.warning
-    s.next_track()
-    s.feedback("dislike")
-    assert s.q_table(5)  # the session keeps going
-    store._conn = real
-    s.next_track()
-    assert s.feedback("finish").saved
+    view = s.react("dislike")
+    assert view.q_rows and view.now_playing is not None  # the session keeps going
+    disk.full = False
+    view = s.song_ended()
+    assert view.learned is not None and view.learned.saved
     assert s.warning is None
-    assert [e.kind for e in s.history(20)] == ["finish", "play", "dislike", "play", "skip", "play", "like", "play"]
+    assert [e.kind for e in s.history(20)] == ["play", "finish", "play", "dislike", "play", "skip", "play",
+                                               "like", "play"]
     s.close()
     with sqlite3.connect(tmp_path / "history.sqlite3") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -194,7 +178,7 @@ def test_read_only_and_locked_database_at_open(tmp_path: Path) -> None:
     other = sqlite3.connect(tmp_path / "history.sqlite3", isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     try:
-        import tui_dj.store as store_module
+        import tui_dj.store.history as store_module
 
         old = store_module.BUSY_TIMEOUT_S
         store_module.BUSY_TIMEOUT_S = 0.1

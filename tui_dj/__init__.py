@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 def open_session(**kwargs: Any) -> Session:
     """Open a UI-free listening session; see `tui_dj.session.open_session`."""
-    from tui_dj.session import open_session as _open
+    from tui_dj.session.opening import open_session as _open
 
     return _open(**kwargs)
 

@@ -1,0 +1,189 @@
+"""Opening a session: the catalog, the model (the profile's own, else the shipped one), the lock,
+the history, and a DJ that continues where the profile left off."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from tui_dj.atomic import remove_leftovers
+from tui_dj.catalog import Catalog, builtin_catalog, load_catalog
+from tui_dj.errors import TuiDjError
+from tui_dj.learn.agent import DQNAgent, default_model_path, load_agent
+from tui_dj.learn.candidates import CandidateGenerator
+from tui_dj.learn.dj import DJ, NO_REPEAT
+from tui_dj.learn.policy import DQNPolicy, Policy
+from tui_dj.learn.simulate import Streams
+from tui_dj.learn.songs import SongTable
+from tui_dj.learn.trace import SessionTrace
+from tui_dj.learn.warm_start import warm_start
+from tui_dj.paths import data_dir as resolve_data_dir
+from tui_dj.session.session import AUTOSAVE_S, Session
+from tui_dj.store import HistoryStore, ProfileLock, ProfilePaths, profile_paths
+
+# The online update: a few gradient steps per reaction, each on a small batch that holds the new
+# transition and replayed ones (16 rows keep a step near 3 ms on one core).
+UPDATE_STEPS = 2
+ONLINE_BATCH = 16
+REPLAY_CAPACITY = 5_000  # the session's replay buffer; a full one keeps memory flat
+WARM_START = 512  # simulated transitions a profile's replay starts with (see learn/warm_start.py)
+RESUME_REACTIONS = 10  # a reopened profile's trace starts from its latest reactions
+# Exploration: a new profile tries a song off the best-Q path now and then, less with every
+# reaction it gives (ε = max(EPS_MIN, EPS_START * EPS_DECAY ** reactions)).
+EPS_START = 0.3
+EPS_DECAY = 0.93
+EPS_MIN = 0.02
+
+
+class SessionPolicy(DQNPolicy):
+    """The DQN as the console runs it: online learning, and exploration that fades as a profile's
+    reactions accumulate."""
+
+    def __init__(self, agent: DQNAgent, reactions: int) -> None:
+        super().__init__(agent, mode="online", steps=UPDATE_STEPS, batch=ONLINE_BATCH)
+        self.reactions = reactions
+
+    @property
+    def explore(self) -> float:  # type: ignore[override]
+        return max(EPS_MIN, EPS_START * EPS_DECAY ** self.reactions)
+
+    def learn(self, t: Any) -> float | None:
+        self.reactions += 1
+        return super().learn(t)
+
+    def snapshot(self) -> Any:
+        return super().snapshot(), self.reactions
+
+    def restore(self, snapshot: Any) -> None:
+        super().restore(snapshot[0])
+        self.reactions = snapshot[1]
+
+
+def _load_catalog(catalog: None | str | Path | Catalog) -> Catalog:
+    if catalog is None:
+        return builtin_catalog()
+    if isinstance(catalog, Catalog):
+        return catalog
+    return load_catalog(Path(catalog))
+
+
+def _load_model(model: None | str | Path, paths: ProfilePaths, n_songs: int, seed: int | None,
+                ) -> tuple[DQNAgent, dict[str, Any], str]:
+    """The agent: the given file, else the profile's own, else the shipped default model."""
+    if model is not None:
+        source = Path(model)
+    elif paths.model.is_file():
+        source = paths.model
+    else:
+        source = default_model_path()
+    if model is None and not source.is_file():
+        # No shipped model in this checkout: an untrained network still learns from the keys.
+        return DQNAgent(seed=seed or 0), {}, "untrained"
+    agent, metadata = load_agent(source, n_songs=n_songs, seed=seed or 0)
+    return agent, metadata, str(source)
+
+
+@contextlib.contextmanager
+def _cleanup_on_error() -> Iterator[list[Any]]:
+    with contextlib.ExitStack() as stack:
+        closers: list[Any] = []
+        try:
+            yield closers
+        except BaseException:
+            for close in reversed(closers):
+                stack.callback(close)
+            raise
+
+
+def _resume_trace(store: HistoryStore, profile: str, catalog: Catalog, songs: SongTable) -> tuple[SessionTrace, list[int]]:
+    """A reopened profile continues: its latest reactions shape the taste, its latest plays wait."""
+    trace = SessionTrace(prior=songs.prior)
+    ids = catalog.tracks["track_id"]
+    recent = store.recent_reactions(profile, RESUME_REACTIONS)
+    rows = {str(ids.iloc[i]): int(i) for i in np.flatnonzero(ids.isin([t for t, _ in recent]).to_numpy())}
+    for track_id, reaction in recent:
+        if track_id in rows:
+            i = rows[track_id]
+            trace.record(i, songs.features[i], int(songs.artists[i]), reaction)
+    played = [e.track_id for e in store.events(profile, NO_REPEAT) if e.kind == "play"]
+    return trace, [int(i) for i in np.flatnonzero(ids.isin(played).to_numpy())]
+
+
+def open_session(
+    catalog: None | str | Path | Catalog = None,
+    model: None | str | Path = None,
+    profile: str = "default",
+    data_dir: None | str | Path = None,
+    seed: int | None = None,
+    read_only: bool = False,
+    on_locked: Literal["read-only", "refuse"] = "read-only",
+    autosave_s: float = AUTOSAVE_S,
+    policy: Policy | None = None,
+    exclude: list[str] | None = None,
+) -> Session:
+    """Open a listening session (see the README); raises `TuiDjError` with one sentence.
+
+    A profile already open in another console is opened read-only (`session.notice` says so), or
+    refused with `on_locked="refuse"`. `policy` replaces the DQN (the listener panels run the
+    baselines through here); `exclude` keeps songs (track ids) out of what can play.
+    """
+    import torch
+
+    base = resolve_data_dir(data_dir)
+    paths = profile_paths(base, profile)  # refuses unsafe names before anything is written
+    if seed is not None:
+        torch.manual_seed(seed)
+    # The session's network is tiny: extra intra-op threads only add hand-off latency (measured
+    # 3-8x slower updates with two threads on a busy two-core machine).
+    torch.set_num_threads(1)
+    cat = _load_catalog(catalog)
+    notice = None
+    lock: ProfileLock | None = None
+    with _cleanup_on_error() as closers:
+        if not read_only:
+            lock = ProfileLock(paths.lock)
+            if lock.acquire():
+                closers.append(lock.release)
+                remove_leftovers(paths.model)  # a killed save's temporary file; the lock makes it ours
+            else:
+                holder = lock.holder()
+                who = f" (process {holder})" if holder.isdigit() else ""
+                message = f"Profile {profile!r} is open in another tui-dj{who}"
+                if on_locked == "refuse":
+                    raise TuiDjError(message + "; close it first, or open this one read-only.")
+                notice = message + "; this console is read-only: it learns, but saves nothing."
+                read_only, lock = True, None
+        songs = SongTable.from_catalog(cat)
+        store = HistoryStore.open(base, read_only=read_only)
+        closers.append(store.close)
+        streams = Streams.spawn(seed if seed is not None else int(np.random.SeedSequence().generate_state(1)[0]))
+        agent: DQNAgent | None = None
+        metadata: dict[str, Any] = {}
+        source = "none"
+        if policy is None:
+            agent, metadata, source = _load_model(model, paths, len(cat), seed)
+            agent.rng = np.random.default_rng(streams.policy.integers(2**63))
+        k = agent.config.candidates if agent is not None else 64
+        generator = CandidateGenerator(cat.features, k=k, seed=seed or 0)
+        if agent is not None:
+            agent.new_replay(REPLAY_CAPACITY)
+            warm_start(agent, songs, generator, WARM_START, seed=int(streams.candidates.integers(2**63)))
+            if source == "untrained":
+                agent.learn_online(300, 2 * ONLINE_BATCH, newest=False)  # learn the warm start a little
+            policy = SessionPolicy(agent, int(metadata.get("reactions", metadata.get("feedback_count", 0))))
+        assert policy is not None
+        trace, recent = _resume_trace(store, profile, cat, songs)
+        banned = set(np.flatnonzero(cat.tracks["track_id"].isin(list(store.disliked(profile)) + list(exclude or []))
+                                    .to_numpy()).tolist())
+        dj = DJ(songs, policy, generator, streams.candidates, trace, banned=banned, recent=recent,
+                policy_rng=streams.policy)
+        session = Session(cat, dj, agent=agent, metadata=metadata, profile=profile, paths=paths, store=store,
+                          lock=lock, read_only=read_only, model_source=source, notice=notice,
+                          autosave_s=autosave_s)
+    if store.warning and session.notice is None:
+        session.notice = store.warning
+    return session
