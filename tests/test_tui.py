@@ -20,6 +20,18 @@ from tui_dj.tui.screens import HelpScreen, HistoryScreen, SearchScreen
 from tui_dj.tui.widgets import QTable, QueueTable
 
 
+class RecordingApp(DJApp):
+    """The console, keeping the text of every notification it shows."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.said: list[str] = []
+
+    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
+        self.said.append(str(message))
+        super().notify(message, **kwargs)
+
+
 def _open(data_dir: Path, seed: int = 7, profile: str = "default") -> Session:
     return open_session(catalog=builtin_catalog(500), data_dir=data_dir, seed=seed, profile=profile)
 
@@ -42,7 +54,7 @@ async def settle(pilot: Pilot[Any], app: DJApp, timeout: float = 30.0) -> None:
 
 def queue_ids(app: DJApp) -> list[str]:
     assert app.view is not None
-    return [t.track_id for t in app.view.queue]
+    return [e.track.track_id for e in app.view.queue]
 
 
 def kinds(session: Any) -> list[str]:
@@ -55,13 +67,13 @@ async def test_first_screen_shows_a_song_queue_and_q_table(session: Any) -> None
         await settle(pilot, app)
         assert isinstance(app.screen, MainScreen)
         assert session.current is not None
-        assert app.view is not None and app.view.current == session.current
+        assert app.view is not None and app.view.now_playing == session.current
         queue = app.screen.query_one(QueueTable)
         qtable = app.screen.query_one(QTable)
         assert queue.row_count == len(app.view.queue) > 0
         assert qtable.row_count == len(app.view.q_rows) > 0
         first = queue.get_row_at(0)
-        assert str(first[0]) == app.view.queue[0].name
+        assert str(first[0]) == app.view.queue[0].track.name
 
 
 async def test_dislike_moves_on_and_changes_the_queue(session: Any) -> None:
@@ -77,7 +89,7 @@ async def test_dislike_moves_on_and_changes_the_queue(session: Any) -> None:
         assert after != before
         assert disliked.track_id not in after
         shown = [str(app.screen.query_one(QueueTable).get_row_at(i)[0]) for i in range(3)]
-        assert shown == [t.name for t in app.view.queue[:3]]
+        assert shown == [e.track.name for e in app.view.queue[:3]]
         assert session.stats.dislikes == 1
 
 
@@ -86,14 +98,14 @@ async def test_like_moves_the_taste_toward_the_song(session: Any) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         song = np.asarray(session.catalog.features[session.current.index])
-        before = np.asarray(session.taste_scaled)
+        before = np.asarray([row.scaled for row in session.view().taste])
         liked = session.current
         await pilot.press("l")
         await settle(pilot, app)
-        after = np.asarray(session.taste_scaled)
+        after = np.asarray([row.scaled for row in session.view().taste])
         assert np.abs(after - song).sum() < np.abs(before - song).sum()
         assert session.current.track_id == liked.track_id  # a liked song keeps playing
-        assert app.view is not None and app.view.rated == "like"
+        assert app.view is not None and app.view.reaction == "like"
         shown = tuple(row.scaled for row in app.view.taste)
         assert shown == pytest.approx(tuple(after))
 
@@ -116,13 +128,13 @@ async def test_reactions_land_in_the_history_in_key_order(session: Any) -> None:
         assert session.stats.plays == 7
 
 
-async def test_undo_reverts_the_last_feedback(session: Any) -> None:
-    app = DJApp(session, autoplay=False)
+async def test_undo_reverts_the_last_reaction(session: Any) -> None:
+    app = RecordingApp(session, autoplay=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         await pilot.press("l", "n")
         await settle(pilot, app)
-        taste_after_like = session.taste_scaled
+        taste_after_like = session.view().taste
         await pilot.press("d")
         await settle(pilot, app)
         assert session.stats.dislikes == 1
@@ -130,8 +142,11 @@ async def test_undo_reverts_the_last_feedback(session: Any) -> None:
         await settle(pilot, app)
         assert session.stats.dislikes == 0
         assert session.stats.likes == 1
-        assert session.taste_scaled == pytest.approx(taste_after_like, abs=1e-6)
+        assert session.view().taste == taste_after_like
         assert app.view is not None and app.view.stats.dislikes == 0
+        await pilot.press("u", "u")  # the like, then nothing left: said so
+        await settle(pilot, app)
+        assert "Nothing to undo." in app.said
 
 
 async def test_enter_on_a_queue_row_plays_it(session: Any) -> None:
@@ -139,7 +154,7 @@ async def test_enter_on_a_queue_row_plays_it(session: Any) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         assert app.view is not None
-        wanted = app.view.queue[2]
+        wanted = app.view.queue[2].track
         await pilot.press("down", "down", "enter")
         await settle(pilot, app)
         assert session.current.track_id == wanted.track_id
@@ -150,7 +165,7 @@ async def test_clicking_a_highlighted_row_plays_it(session: Any) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         assert app.view is not None
-        wanted = app.view.queue[1]
+        wanted = app.view.queue[1].track
         await pilot.click(QueueTable, offset=(4, 3))  # border, header, then the second row
         await pilot.click(QueueTable, offset=(4, 3))
         await settle(pilot, app)
@@ -201,7 +216,8 @@ async def test_search_plays_or_queues_a_song(session: Any) -> None:
         await pilot.press("ctrl+n")
         await settle(pilot, app)
         assert app.view is not None
-        assert (app.view.queue[0].name, app.view.queue[0].artist) == (other.name, other.artist)
+        assert (app.view.queue[0].track.name, app.view.queue[0].track.artist) == (other.name, other.artist)
+        assert app.view.queue[0].why == "chosen"
 
 
 async def test_help_lists_every_key_and_history_shows_the_plays(session: Any) -> None:
@@ -271,16 +287,16 @@ async def test_a_failing_call_is_a_notification_not_a_crash(session: Any) -> Non
         def __getattr__(self, name: str) -> Any:
             return getattr(self._inner, name)
 
-        def feedback(self, event: str) -> Any:
+        def react(self, reaction: str) -> Any:
             raise RuntimeError("the database is locked")
 
-    app = DJApp(Broken(session), autoplay=False)  # type: ignore[arg-type]
+    app = RecordingApp(Broken(session), autoplay=False)  # type: ignore[arg-type]
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         await pilot.press("l")
         await settle(pilot, app)
         assert app.is_running
-        assert any("locked" in n.message for n in app._notifications)
+        assert any("locked" in said for said in app.said)
         await pilot.press("n")  # the worker is still alive and the next key still works
         await settle(pilot, app)
         assert app.is_running
@@ -361,3 +377,117 @@ def test_play_refuses_bad_options_in_one_sentence(tmp_path: Path, args: list[str
     assert result.exit_code == 1
     assert says in result.output
     assert "Traceback" not in result.output
+
+
+class Counting:
+    """Stands in for the session and counts the calls the console makes into it."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._inner, name)
+        if callable(value):
+            def counted(*args: Any, **kwargs: Any) -> Any:
+                self.calls.append(name)
+                return value(*args, **kwargs)
+            return counted
+        self.calls.append(name)
+        return value
+
+
+@pytest.mark.parametrize(("key", "call"), [("l", "react"), ("n", "react"), ("right", "react"), ("d", "react"),
+                                           ("u", "undo"), ("enter", "play")])
+async def test_a_key_is_one_call_into_the_session(session: Any, key: str, call: str) -> None:
+    counting = Counting(session)
+    app = DJApp(counting, autoplay=False)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        counting.calls.clear()
+        await pilot.press(key)
+        await settle(pilot, app)
+        assert counting.calls == [call]
+
+
+async def test_the_end_of_a_song_is_one_call(session: Any) -> None:
+    counting = Counting(session)
+    app = DJApp(counting, speed=0.5)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        counting.calls.clear()
+        first = app.view.now_playing if app.view else None
+        deadline = time.monotonic() + 10
+        while app.view is None or app.view.now_playing == first:
+            assert time.monotonic() < deadline
+            await pilot.pause(0.05)
+        await pilot.press("space")
+        await settle(pilot, app)
+        assert counting.calls[0] == "song_ended" and set(counting.calls) == {"song_ended"}
+
+
+async def test_a_failing_history_load_reaches_the_one_handler(session: Any) -> None:
+    class Broken:
+        def __init__(self, inner: Any) -> None:
+            self._inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._inner, name)
+
+        def history(self, limit: int) -> Any:
+            raise RuntimeError("the history database is damaged")
+
+    app = RecordingApp(Broken(session), autoplay=False)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("h")
+        deadline = time.monotonic() + 10
+        table = app.screen.query_one("#history-table", DataTable)
+        while table.loading:
+            assert time.monotonic() < deadline, "the history screen is still loading"
+            await pilot.pause(0.02)
+        assert any("damaged" in said for said in app.said)
+        note = app.screen.query_one("#history-note")
+        assert "could not be read" in str(note.render())
+
+
+async def test_a_read_only_console_says_reactions_are_not_saved(tmp_path: Path) -> None:
+    first = _open(tmp_path, profile="ana")
+    second = _open(tmp_path, profile="ana")
+    try:
+        assert second.read_only
+        app = DJApp(second, autoplay=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, app)
+            await pilot.press("l")
+            await settle(pilot, app)
+            now = app.screen.query_one("#now")
+            assert "not saved" in str(now.border_title)
+            assert "not saved" in str(app.screen.query_one("#np-title").render())
+    finally:
+        second.close()
+        first.close()
+
+
+async def test_forgiving_a_dislike_in_the_history(session: Any) -> None:
+    app = DJApp(session, autoplay=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        disliked = session.current
+        await pilot.press("d")
+        await settle(pilot, app)
+        await pilot.press("h")
+        table = app.screen.query_one("#history-table", DataTable)
+        deadline = time.monotonic() + 10
+        while table.row_count == 0:
+            assert time.monotonic() < deadline
+            await pilot.pause(0.02)
+        row = next(i for i in range(table.row_count) if str(table.get_row_at(i)[1]) == "dislike")
+        table.move_cursor(row=row)
+        await pilot.press("f")
+        await settle(pilot, app)
+        deadline = time.monotonic() + 10
+        while any(str(table.get_row_at(i)[1]) == "dislike" for i in range(table.row_count)):
+            assert time.monotonic() < deadline
+            await pilot.pause(0.02)
+        assert disliked.track_id not in {e.track_id for e in session.history(50) if e.kind == "dislike"}

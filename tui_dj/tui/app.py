@@ -1,10 +1,11 @@
-"""The DJ console app: one worker thread runs the session's calls in key order; the screens show.
+"""The DJ console app: keys become session calls on one worker thread; the screens show the views.
 
 Every key that changes the session becomes an `Action` on a FIFO queue. A single long-lived thread
-worker takes them one by one (so a burst of keys is handled in order and nothing is lost), calls the
-session, reads back the queue, Q-table, taste and stats, and posts one `ActionDone` message. The
-event loop never waits on torch. A failing action becomes an `ActionFailed` message, shown as a
-notification by one handler.
+worker takes them one by one (so a burst of keys is handled in order and nothing is lost) and makes
+the one session call the action stands for (`DISPATCH`); the view it returns is posted back as
+`ActionDone`. The event loop never waits on torch. Every worker's failure, the session's and the
+history and search loaders', lands in `on_worker_state_changed` or `ActionFailed`: a notification,
+and the console goes on.
 """
 
 from __future__ import annotations
@@ -22,26 +23,39 @@ from textual.app import App
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_dj.catalog import FEATURES
 from tui_dj.errors import TuiDjError
+from tui_dj.tui.main_screen import MainScreen
 from tui_dj.tui.messages import (
     Action,
     ActionDone,
     ActionFailed,
     ActionKind,
+    Requested,
     SessionClosed,
-    SessionView,
-    TasteRow,
 )
+from tui_dj.tui.screens import HistoryScreen, SearchScreen
 
 if TYPE_CHECKING:
-    from tui_dj.session import Session
+    from tui_dj.session import Session, SessionView
 
 log = logging.getLogger("tui_dj.tui")
 
-QUEUE_ROWS = 15
-Q_ROWS = 15
 TICK_S = 0.25
+HISTORY_ROWS = 200
+SEARCH_ROWS = 50
+
+# One session call per action: the whole meaning of a key lives in the session.
+DISPATCH: dict[str, Callable[[Session, Action], SessionView]] = {
+    "start": lambda s, a: s.start(),
+    "like": lambda s, a: s.react("like"),
+    "skip": lambda s, a: s.react("skip"),
+    "dislike": lambda s, a: s.react("dislike"),
+    "undo": lambda s, a: s.undo(),
+    "end": lambda s, a: s.song_ended(a.play_number),
+    "play": lambda s, a: s.play(a.ref),  # type: ignore[arg-type]
+    "enqueue": lambda s, a: s.enqueue(a.ref),  # type: ignore[arg-type]
+    "forgive": lambda s, a: s.forgive(a.ref),  # type: ignore[arg-type]
+}
 
 
 class DJApp(App[str | None]):
@@ -67,11 +81,11 @@ class DJApp(App[str | None]):
         freeze_gc: bool = False,
     ) -> None:
         super().__init__()
-        if hasattr(session, "next_track"):
-            self._session: Session | None = session  # type: ignore[assignment]
-            self._opener: Callable[[], Session] | None = None
+        if callable(session) and not hasattr(session, "react"):
+            self._session: Session | None = None
+            self._opener: Callable[[], Session] | None = session
         else:
-            self._session, self._opener = None, session  # type: ignore[assignment]
+            self._session, self._opener = session, None  # type: ignore[assignment]
         self.speed = max(0.5, float(speed))
         self.autoplay = autoplay
         self.paused = False
@@ -82,7 +96,6 @@ class DJApp(App[str | None]):
         self._actions: queue.Queue[Action | None] = queue.Queue()
         self._pending = 0
         self._ending_play: int | None = None
-        self._rated: tuple[int, str] | None = None  # (play number, event) of the current song
         self._timer: Timer | None = None
         self._keymap = dict(keymap or {})
         self._freeze_gc = freeze_gc
@@ -91,8 +104,6 @@ class DJApp(App[str | None]):
 
     # -- lifecycle -----------------------------------------------------------------------------
     def on_mount(self) -> None:
-        from tui_dj.tui.main_screen import MainScreen
-
         if self._keymap:
             self.set_keymap(self._keymap)
         self.push_screen(MainScreen())
@@ -128,17 +139,12 @@ class DJApp(App[str | None]):
     def on_unmount(self) -> None:
         self._actions.put(None)
 
-    # -- actions in, results out ---------------------------------------------------------------
-    def submit_action(self, kind: ActionKind, ref: int | str | None = None,
-                      play_number: int | None = None) -> None:
+    # -- actions in, views out -------------------------------------------------------------------
+    def submit_action(self, kind: ActionKind, ref: int | str | None = None, play_number: int | None = None) -> None:
         if self.closed:
             return
         self._pending += 1
         self._actions.put(Action(kind, ref, play_number))
-
-    def submit_feedback(self, event: str) -> None:
-        if event in ("like", "skip", "dislike"):
-            self.submit_action(event)  # type: ignore[arg-type]
 
     @work(thread=True, exclusive=True, group="session", exit_on_error=False, name="session")
     def _session_worker(self) -> None:
@@ -153,7 +159,7 @@ class DJApp(App[str | None]):
                 log.info("session worker: stop")
                 return
             try:
-                feedback = self._perform(action)
+                view = self._perform(action)
             except Exception as exc:  # every failure reaches the user as one notification
                 log.exception("%s failed", action.kind)
                 self.post_message(ActionFailed(action, _describe(exc)))
@@ -162,95 +168,48 @@ class DJApp(App[str | None]):
                 log.info("session worker: closed the session")
                 self.post_message(SessionClosed())
                 return
-            # When more keys are already waiting, their result will redraw the screen anyway.
-            view = self._read_view() if self._actions.empty() else None
-            self.post_message(ActionDone(action, view, feedback))
+            self.post_message(ActionDone(action, view))
 
-    def _perform(self, action: Action) -> Any:
+    def _perform(self, action: Action) -> SessionView | None:
         """Run one action against the session (in the worker thread)."""
-        kind = action.kind
-        if kind == "open":
+        if action.kind == "open":
             assert self._opener is not None
             self._session = self._opener()
             return None
-        if kind == "close" and self._session is None:
-            return None  # quit while still opening: nothing to save
-        s = self.session
-        if kind == "start":
-            if s.current is None:
-                s.next_track()
+        if action.kind == "close":
+            if self._session is not None:  # quit while still opening: nothing to save
+                self._session.close()
             return None
-        if kind == "close":
-            s.close()
-            return None
-        if kind == "play":
-            assert action.ref is not None
-            s.play(action.ref)
-            self._rated = None
-            return None
-        if kind == "enqueue":
-            assert action.ref is not None
-            s.enqueue(action.ref)
-            return None
-        plays = s.stats.plays
-        if kind == "undo":
-            undone = s.undo()
-            if undone is not None and s.current is not None and self._rated is not None \
-                    and undone.track.track_id == s.current.track_id:
-                self._rated = None
-            return undone
-        if kind == "end":
-            if action.play_number != plays:
-                return None  # the song was skipped or replaced before its end arrived
-            feedback = None
-            if self._rated is None or self._rated[0] != plays:
-                feedback = s.feedback("finish")
-            s.next_track()
-            self._rated = None
-            return feedback
-        if kind == "skip" and self._rated == (plays, "like"):
-            # "Next, please" after a like: the like stands (a skip would replace it).
-            s.next_track()
-            self._rated = None
-            return None
-        feedback = s.feedback(kind)
-        if kind == "like":
-            self._rated = (plays, "like")
-        else:
-            s.next_track()
-            self._rated = None
-        return feedback
-
-    def _read_view(self) -> SessionView:
-        s = self.session
-        stats = s.stats
-        taste = s.taste
-        scaled = s.taste_scaled
-        rated = self._rated[1] if self._rated and self._rated[0] == stats.plays else None
-        return SessionView(
-            current=s.current,
-            play_number=stats.plays,
-            rated=rated,
-            queue=tuple(s.queue(QUEUE_ROWS)),
-            q_rows=tuple(s.q_table(Q_ROWS)),
-            taste=tuple(
-                TasteRow(name, float(taste[name]), float(scaled[i])) for i, name in enumerate(FEATURES)
-            ),
-            stats=stats,
-            notice=getattr(s, "notice", None),
-            warning=getattr(s, "warning", None),
-            read_only=bool(getattr(s, "read_only", False)),
-        )
+        return DISPATCH[action.kind](self.session, action)
 
     @on(ActionDone)
     def _action_done(self, message: ActionDone) -> None:
-        if message.view is not None:
-            self._show(message.view)
         self._pending -= 1
+        view = message.view
+        if view is None:
+            return
+        self._tell(view)
+        if self._pending == 0 or self.view is None:
+            # With more keys already waiting, their views will redraw the screen anyway.
+            self._show(view)
+        if message.action.kind == "forgive":
+            for screen in self.screen_stack:
+                if isinstance(screen, HistoryScreen):
+                    screen.reload()
+
+    def _tell(self, view: SessionView) -> None:
+        """What a view says once: a message, a replaced head, a warning that is new."""
+        if view.message:
+            self.notify(view.message, timeout=8 if view.out_of_songs else 4,
+                        severity="warning" if view.out_of_songs else "information")
+        if view.replaced is not None:
+            self.notify(f"After the dislike, {view.replaced.name} is no longer next.", timeout=4)
+        if view.warning and (self.view is None or view.warning != self.view.warning):
+            self.notify(view.warning, title="carrying on", severity="warning", timeout=10)
 
     @on(ActionFailed)
     def _action_failed(self, message: ActionFailed) -> None:
-        """The one place failures land: a notification, and the console goes on."""
+        """The one place a failed session call lands: a notification, and the console goes on."""
         self._pending -= 1
         if message.action.kind == "close":
             self.closed = True
@@ -271,16 +230,38 @@ class DJApp(App[str | None]):
         self.exit(None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name == "session" and event.state == WorkerState.ERROR:
-            log.error("session worker died: %s", event.worker.error)
-            self.notify(_describe(event.worker.error), title="session worker restarted",
-                        severity="error")
+        """Every worker's failure: the session worker is restarted, a loader's screen is told."""
+        if event.state != WorkerState.ERROR:
+            return
+        worker = event.worker
+        error = _describe(worker.error)
+        log.error("worker %s failed: %s", worker.name, error)
+        if worker.name == "session":
+            self.notify(error, title="session worker restarted", severity="error")
             self._session_worker()
+            return
+        self.notify(error, title=f"{worker.name} failed", severity="error")
+        for screen in self.screen_stack:
+            if getattr(screen, "group", None) == worker.group and hasattr(screen, "load_failed"):
+                screen.load_failed(error)
 
-    # -- the song clock ------------------------------------------------------------------------
+    @on(Requested)
+    def _requested(self, message: Requested) -> None:
+        kind = message.kind
+        if kind == "pause":
+            self.toggle_pause()
+        elif kind in ("history", "search"):
+            if not self.session_open:
+                self.notify("The DJ is still opening the catalog; one moment.")
+            elif kind == "history":
+                self.push_screen(HistoryScreen(lambda: self.session.history(HISTORY_ROWS)))
+            else:
+                self.push_screen(SearchScreen(lambda query: self.session.search(query, SEARCH_ROWS)))
+        else:
+            self.submit_action(kind, message.ref)  # type: ignore[arg-type]
+
+    # -- the screen and the song clock -----------------------------------------------------------
     def _show(self, view: SessionView) -> None:
-        from tui_dj.tui.main_screen import MainScreen
-
         new_song = self.view is None or view.play_number != self.view.play_number
         if self.view is None and self._freeze_gc:
             # The catalog is millions of long-lived objects; a full collection walking them
@@ -289,8 +270,6 @@ class DJApp(App[str | None]):
             gc.freeze()
         if self.view is None and view.notice:
             self.notify(view.notice, title="tui-dj", timeout=8)
-        if view.warning and (self.view is None or view.warning != self.view.warning):
-            self.notify(view.warning, title="carrying on", severity="warning", timeout=10)
         if self.view is not None and self._freeze_gc:
             self.call_after_refresh(self._collect_if_due)
         self.view = view
@@ -314,29 +293,29 @@ class DJApp(App[str | None]):
             gc.collect()
 
     def _show_progress(self, screen: Any = None) -> None:
-        from tui_dj.tui.main_screen import MainScreen
-
         if screen is None:
             screen = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
             if screen is None:
                 return
-        duration = (self.view.current.duration_ms / 1000.0) if self.view and self.view.current else 0.0
-        screen.show_progress(self.progress, duration, self.paused)
+        playing = self.view.now_playing if self.view else None
+        duration = playing.duration_ms / 1000.0 if playing else 0.0
+        screen.show_progress(self.progress if playing else 0.0, duration, self.paused)
 
     def toggle_pause(self) -> None:
         self.paused = not self.paused
         self._show_progress()
 
     def _tick(self) -> None:
-        if self.paused or self.view is None or self.view.current is None or self.closed:
+        view = self.view
+        if self.paused or view is None or view.now_playing is None or self.closed:
             return
-        if self._ending_play == self.view.play_number:
+        if self._ending_play == view.play_number:
             return
         self.progress = min(1.0, self.progress + TICK_S / self.speed)
         self._show_progress()
         if self.progress >= 1.0:
-            self._ending_play = self.view.play_number
-            self.submit_action("end", play_number=self.view.play_number)
+            self._ending_play = view.play_number
+            self.submit_action("end", play_number=view.play_number)
 
 
 def _describe(exc: BaseException | None) -> str:
@@ -359,7 +338,7 @@ def run_console(
     from tui_dj.paths import logs_dir
     from tui_dj.tui.keymap import KEYMAP_FILE, load_keymap
 
-    # The console's network steps are tiny (a batch of 64): more BLAS threads only spin on the
+    # The console's network steps are tiny (a batch of 16): more BLAS threads only spin on the
     # cores the interface needs to paint. Set before torch is imported; the user's setting wins.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     base = resolve_data_dir(data_dir)
@@ -372,15 +351,9 @@ def run_console(
             raise TuiDjError(f"There is no theme {theme!r}; choose one of: {names}.")
     # What can be checked without torch is checked before the screen opens, so a typo is one
     # sentence on the terminal rather than a flash of the console.
-    from tui_dj.catalog import chosen_catalog_dir, is_catalog_dir, load_catalog
-    from tui_dj.paths import check_profile_name
+    from tui_dj.session.checks import check_play_options
 
-    check_profile_name(profile)
-    catalog = chosen_catalog_dir(catalog)
-    if catalog is not None and not is_catalog_dir(catalog):
-        load_catalog(catalog)  # raises the sentence that says why it is not one
-    if model is not None and not Path(model).is_file():
-        raise TuiDjError(f"There is no model file at {model}; leave out --model to use the bundled one.")
+    catalog = check_play_options(catalog, model, profile)
     kwargs: dict[str, Any] = {"profile": profile, "data_dir": base, "seed": seed}
     if catalog is not None:
         kwargs["catalog"] = catalog
@@ -388,7 +361,7 @@ def run_console(
         kwargs["model"] = model
 
     def opener() -> Session:
-        from tui_dj import open_session
+        from tui_dj.session import open_session
 
         return open_session(**kwargs)
 

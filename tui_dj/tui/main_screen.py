@@ -11,13 +11,13 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from tui_dj.tui.messages import SessionView
-from tui_dj.tui.screens import HelpScreen, HistoryScreen, SearchScreen
-from tui_dj.tui.widgets import LiveTable, NowPlaying, QTable, QueueTable, StatsPanel, TasteBars
+from tui_dj.tui.fast_table import LiveTable
+from tui_dj.tui.messages import Requested
+from tui_dj.tui.screens import HelpScreen
+from tui_dj.tui.widgets import NowPlaying, QTable, QueueTable, StatsPanel, TasteBars
 
 if TYPE_CHECKING:
-    from tui_dj.catalog.model import Track
-    from tui_dj.tui.app import DJApp
+    from tui_dj.session import SessionView
 
 
 _KEY_NAMES = {"enter": "enter", "right": "→", "left": "←", "space": "space", "escape": "esc",
@@ -25,18 +25,18 @@ _KEY_NAMES = {"enter": "enter", "right": "→", "left": "←", "space": "space",
 
 
 class MainScreen(Screen[None]):
-    """Shows the latest `SessionView`; its keys turn into actions for the session worker."""
+    """Shows the latest `SessionView`; each key becomes one `Requested` message to the app."""
 
     # `right` and `space` would be taken by the focused table first, so these keys come first.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("l", "feedback('like')", "Like", id="dj.like",
+        Binding("l", "react('like')", "Like", id="dj.like",
                 tooltip="Like this song (it plays on; n then moves on, still liked)"),
-        Binding("n", "feedback('skip')", "Skip", id="dj.skip", priority=True,
+        Binding("n", "react('skip')", "Skip", id="dj.skip", priority=True,
                 tooltip="Skip to the next song (after a like: just move on)"),
         # Its own id, hidden from the footer, so the footer names the skip key the README does.
-        Binding("right", "feedback('skip')", "Skip", id="dj.skip_arrow", priority=True, show=False,
+        Binding("right", "react('skip')", "Skip", id="dj.skip_arrow", priority=True, show=False,
                 tooltip="Skip to the next song (after a like: just move on)"),
-        Binding("d", "feedback('dislike')", "Dislike", id="dj.dislike",
+        Binding("d", "react('dislike')", "Dislike", id="dj.dislike",
                 tooltip="Dislike: never play it again (this profile); move on"),
         Binding("u", "undo", "Undo", id="dj.undo", tooltip="Undo the last reaction (history, taste and network)"),
         Binding("space", "pause", "Pause", id="dj.pause", priority=True,
@@ -49,10 +49,6 @@ class MainScreen(Screen[None]):
     ]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
-
-    @property
-    def dj(self) -> DJApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield NowPlaying(id="now")
@@ -74,10 +70,10 @@ class MainScreen(Screen[None]):
     def show_view(self, view: SessionView) -> None:
         with self.app.batch_update():
             now = self.query_one(NowPlaying)
-            title = "Now playing · read-only" if view.read_only else "Now playing"
+            title = "Now playing · read-only: reactions are not saved" if view.read_only else "Now playing"
             if now.border_title != title:  # setting it repaints the panel, even to the same text
                 now.border_title = title
-            now.show_track(view.current, view.rated)
+            now.show_track(view.now_playing, view.reaction, view.read_only)
             self.query_one(QueueTable).show(view.queue)
             self.query_one(QTable).show(view.q_rows)
             self.query_one(TasteBars).show(view.taste)
@@ -106,42 +102,28 @@ class MainScreen(Screen[None]):
         rows.append(("tab", "Move between the queue and the Q-table"))
         return rows
 
-    def action_feedback(self, event: str) -> None:
-        self.dj.submit_feedback(event)
+    def action_react(self, reaction: str) -> None:
+        self.post_message(Requested(reaction))
 
     def action_undo(self) -> None:
-        self.dj.submit_action("undo")
+        self.post_message(Requested("undo"))
 
     def action_pause(self) -> None:
-        self.dj.toggle_pause()
+        self.post_message(Requested("pause"))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.key_list()))
 
-    def _ready(self) -> bool:
-        if not self.dj.session_open:
-            self.notify("The DJ is still opening the catalog; one moment.")
-        return self.dj.session_open
-
     def action_history(self) -> None:
-        if self._ready():
-            self.app.push_screen(HistoryScreen())
+        self.post_message(Requested("history"))
 
     def action_search(self) -> None:
-        if self._ready():
-            self.app.push_screen(SearchScreen(), self._search_done)
-
-    def _search_done(self, choice: tuple[Track, bool] | None) -> None:
-        if choice is not None:
-            track, now = choice
-            self.dj.submit_action("play" if now else "enqueue", ref=track.index)
+        self.post_message(Requested("search"))
 
     @on(DataTable.RowSelected, "#queue, #qtable")
     def _row_chosen(self, event: DataTable.RowSelected) -> None:
         table = event.data_table
         assert isinstance(table, LiveTable)
         item = table.item_at(event.cursor_row)
-        if item is None:
-            return
-        track = getattr(item, "track", item)
-        self.dj.submit_action("play", ref=track.index)
+        if item is not None:
+            self.post_message(Requested("play", item.track.index))

@@ -1,4 +1,4 @@
-"""What the session worker and the screens tell each other: small, immutable messages."""
+"""What the session worker, the screens and the app tell each other: small, immutable messages."""
 
 from __future__ import annotations
 
@@ -7,52 +7,34 @@ from typing import Any, Literal
 
 from textual.message import Message
 
-from tui_dj.catalog.model import Track
-
 ActionKind = Literal[
-    "open", "start", "like", "skip", "dislike", "undo", "end", "play", "enqueue", "close"
+    "open", "start", "like", "skip", "dislike", "undo", "end", "play", "enqueue", "forgive", "close"
 ]
 
 
 @dataclass(frozen=True)
 class Action:
-    """One thing the user asked the session to do, handled in the order the keys came."""
+    """One thing the person asked the session to do, handled in the order the keys came."""
 
     kind: ActionKind
-    ref: int | str | None = None  # a track index or id, for play / enqueue
-    play_number: int | None = None  # for "end": which play reached its end (stale ends are ignored)
+    ref: int | str | None = None  # a track index or id, for play / enqueue / forgive
+    play_number: int | None = None  # for "end": which play reached its end (a late one does nothing)
 
 
-@dataclass(frozen=True)
-class TasteRow:
-    name: str
-    raw: float
-    scaled: float
+@dataclass
+class Requested(Message):
+    """A screen asks the app for an action on the session (or to open the history or search)."""
 
-
-@dataclass(frozen=True)
-class SessionView:
-    """Everything the main screen shows, read from the session in the worker thread."""
-
-    current: Track | None
-    play_number: int
-    rated: str | None  # the event that rated the current track, if any
-    queue: tuple[Track, ...]
-    q_rows: tuple[Any, ...]  # session.QRow: .track .q .delta
-    taste: tuple[TasteRow, ...]
-    stats: Any  # session.SessionStats
-    notice: str | None = None  # said once when the session opened (a fresh model, say)
-    warning: str | None = None  # a problem the session carries on with (a full disk, say)
-    read_only: bool = False
+    kind: str
+    ref: int | str | None = None
 
 
 @dataclass
 class ActionDone(Message):
-    """The worker finished an action; `view` is None when more actions were already waiting."""
+    """The worker finished an action; `view` is the session's view after it (None for open/close)."""
 
     action: Action
-    view: SessionView | None
-    feedback: Any = None  # session.Feedback, or None
+    view: Any  # session.SessionView
 
 
 @dataclass

@@ -1,12 +1,19 @@
-"""The screens over the console: help (every key), listening history, and catalog search."""
+"""The screens over the console: help (every key), listening history, and catalog search.
+
+They know nothing of the app or the session: the history and search screens get a function that
+loads their rows, run it on a worker of the app (so a failure reaches the app's one handler, which
+calls `load_failed`), and ask for actions with `Requested` messages.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from functools import partial
+from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -15,9 +22,8 @@ from textual.widgets import DataTable, Footer, Input, Label
 from textual.worker import get_current_worker
 
 from tui_dj.catalog.model import Track
-
-if TYPE_CHECKING:
-    from tui_dj.tui.app import DJApp
+from tui_dj.store import HistoryEvent
+from tui_dj.tui.messages import Requested
 
 
 class HelpScreen(ModalScreen[None]):
@@ -53,12 +59,43 @@ def _when(value: Any) -> str:
     return str(value)[:19]
 
 
-class HistoryScreen(ModalScreen[None]):
-    """The latest plays and reactions of this profile, newest first."""
+class _Loading(ModalScreen[Any]):
+    """A screen whose rows come from a function run on an app worker."""
 
+    group = "load"
+
+    def reload(self) -> None:
+        """Load the rows again (the app calls it when what they show has changed)."""
+
+    def load(self, fn: Callable[[], Any]) -> None:
+        self.app.run_worker(partial(self._run, fn), thread=True, group=self.group, exclusive=True,
+                            exit_on_error=False, name=self.group)
+
+    def _run(self, fn: Callable[[], Any]) -> None:
+        rows = fn()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.loaded, rows)
+
+    def loaded(self, rows: Any) -> None:
+        raise NotImplementedError
+
+    def load_failed(self, error: str) -> None:
+        """Called by the app's worker handler: stop waiting and say why."""
+
+
+class HistoryScreen(_Loading):
+    """The latest plays and reactions of this profile, newest first; `f` forgives a dislike."""
+
+    group = "history"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,h", "dismiss", "Close", id="dj.history.close"),
+        Binding("f", "forgive", "Forgive dislike", id="dj.history.forgive"),
     ]
+
+    def __init__(self, events: Callable[[], list[HistoryEvent]]) -> None:
+        super().__init__()
+        self._events_fn = events
+        self._events: list[HistoryEvent] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="history-box", classes="dialog"):
@@ -70,50 +107,67 @@ class HistoryScreen(ModalScreen[None]):
             table.add_column("Reward", key="reward", width=6)
             table.loading = True
             yield table
+            yield Label("", id="history-note")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#history-box").border_title = "History"
-        self._load()
+        self.load(self._events_fn)
 
-    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
-    def _load(self) -> None:
-        app: DJApp = self.app  # type: ignore[assignment]
-        events = app.session.history(200)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, events)
-
-    def _show(self, events: list[Any]) -> None:
+    def loaded(self, rows: Any) -> None:
+        self._events = list(rows)
         table = self.query_one("#history-table", DataTable)
-        for event in events:
+        table.clear()
+        for event in self._events:
             reward = "" if event.reward is None else f"{event.reward:+.2f}"
-            table.add_row(
-                _when(event.time), event.kind, event.name, event.artist, Text(reward, justify="right")
-            )
+            table.add_row(_when(event.time), event.kind, event.name, event.artist, Text(reward, justify="right"))
         table.loading = False
+        if not self._events:
+            self.query_one("#history-note", Label).update("Nothing played yet for this profile.")
+
+    def load_failed(self, error: str) -> None:
+        self.query_one("#history-table", DataTable).loading = False
+        self.query_one("#history-note", Label).update(f"The history could not be read: {error}")
+
+    def action_forgive(self) -> None:
+        row = self.query_one("#history-table", DataTable).cursor_row
+        if not 0 <= row < len(self._events):
+            return
+        event = self._events[row]
+        if event.kind != "dislike":
+            self.notify("Highlight a dislike to forgive it.", timeout=4)
+            return
+        self.app.post_message(Requested("forgive", event.track_id))
+
+    def reload(self) -> None:
+        self.load(self._events_fn)
 
 
-class SearchScreen(ModalScreen[tuple[Track, bool] | None]):
+class SearchScreen(_Loading):
     """Search the catalog; enter plays the highlighted song now, ctrl+n puts it next in the queue."""
 
+    group = "search"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close", id="dj.search.close"),
         Binding("ctrl+n", "choose(False)", "Queue next", id="dj.search.enqueue", priority=True),
         Binding("down", "focus_results", "Results", show=False, id="dj.search.results"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, search: Callable[[str], list[Track]]) -> None:
         super().__init__()
+        self._search_fn = search
         self._results: tuple[Track, ...] = ()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box", classes="dialog"):
             yield Input(placeholder="title, artist or album", id="search-input")
             table: DataTable[str] = DataTable(id="search-results", cursor_type="row")
-            table.add_column("Title", key="title", width=28)
-            table.add_column("Artist", key="artist", width=18)
-            table.add_column("Genre", key="genre", width=12)
+            table.add_column("Title", key="title", width=24)
+            table.add_column("Artist", key="artist", width=16)
+            table.add_column("Album", key="album", width=16)
+            table.add_column("Genre", key="genre", width=8)
             yield table
+            yield Label("", id="search-note")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -122,21 +176,19 @@ class SearchScreen(ModalScreen[tuple[Track, bool] | None]):
 
     @on(Input.Changed, "#search-input")
     def _query_changed(self, event: Input.Changed) -> None:
-        self._search(event.value)
+        query = event.value
+        self.load(lambda: tuple(self._search_fn(query)) if query.strip() else ())
 
-    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def _search(self, query: str) -> None:
-        app: DJApp = self.app  # type: ignore[assignment]
-        tracks = tuple(app.session.search(query, 50)) if query.strip() else ()
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, tracks)
-
-    def _show(self, tracks: tuple[Track, ...]) -> None:
-        self._results = tracks
+    def loaded(self, rows: Any) -> None:
+        self._results = tuple(rows)
         table = self.query_one("#search-results", DataTable)
         table.clear()  # a new query is a new list: the cursor belongs at the top
-        for track in tracks:
-            table.add_row(track.name, track.artist, track.genre)
+        for track in self._results:
+            table.add_row(track.name, track.artist, track.album, track.genre)
+        self.query_one("#search-note", Label).update("")
+
+    def load_failed(self, error: str) -> None:
+        self.query_one("#search-note", Label).update(f"The search failed: {error}")
 
     def _highlighted(self) -> Track | None:
         row = self.query_one("#search-results", DataTable).cursor_row
@@ -148,7 +200,8 @@ class SearchScreen(ModalScreen[tuple[Track, bool] | None]):
     def action_choose(self, now: bool) -> None:
         track = self._highlighted()
         if track is not None:
-            self.dismiss((track, now))
+            self.app.post_message(Requested("play" if now else "enqueue", track.index))
+            self.dismiss(None)
 
     @on(Input.Submitted, "#search-input")
     def _submitted(self) -> None:
