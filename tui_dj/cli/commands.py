@@ -1,0 +1,230 @@
+"""The commands of `tui-dj`, each a few lines: parse, call one function elsewhere, print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tui_dj.cli import app, fail
+from tui_dj.errors import Interrupted
+
+DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="Data folder (default: $TUI_DJ_DATA_DIR, else the platform's).", show_default=False)]
+CatalogOption = Annotated[Path | None, typer.Option("--catalog", help="A processed catalog folder (default: data/processed if it holds one, else the built-in catalog).", show_default=False)]
+BuiltinOption = Annotated[bool, typer.Option("--builtin", help="Use the built-in catalog even if data/processed exists.")]
+_REWARD_HELP = "Reward model: listener (a simulated person) or similarity (the original design)."
+
+
+@app.command()
+def prep(
+    files: Annotated[list[Path] | None, typer.Argument(metavar="FILES", help="Spotify-format CSV files to import (none: the built-in catalog).", show_default=False)] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the processed catalog to.")] = Path("data/processed"),
+    add: Annotated[bool, typer.Option("--add", help="Add the files to the catalog already in --out instead of replacing it.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="With no files: replace an imported catalog with the built-in one.")] = False,
+    synthetic: Annotated[int | None, typer.Option("--synthetic", help="Generate a built-in catalog of this many songs.", show_default=False)] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the built-in catalog generator.")] = 0,
+    kaggle_csv: Annotated[Path | None, typer.Option("--write-kaggle-csv", help="Also write the generated songs as a Kaggle-format CSV here (for benchmarks).", show_default=False)] = None,
+) -> None:
+    """Import song catalogs (or build the built-in one), clean and scale their features."""
+    from tui_dj.catalog.prep import run_prep
+    from tui_dj.cli.render import catalog_summary, import_progress
+
+    err = Console(stderr=True)
+    try:
+        with import_progress(err) as progress:
+            result = run_prep(files or [], out=out, synthetic=synthetic, seed=seed, kaggle_csv=kaggle_csv,
+                              force=force, add=add, on_progress=progress)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted; the catalog in {out} was not changed.") from None
+    Console().print(catalog_summary(result.catalog))
+    for note in result.notes:
+        err.print(note, soft_wrap=True)
+    err.print(f"Saved the catalog to {result.out}", soft_wrap=True)
+
+
+@app.command()
+def history(
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help="Only this profile's sessions.", show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many recent sessions to show.", min=1)] = 20,
+    data: DataDirOption = None,
+) -> None:
+    """Print recent listening sessions: songs played, likes, skips and reward."""
+    from tui_dj.cli.render import sessions_table
+    from tui_dj.paths import check_profile_name, data_dir
+    from tui_dj.store import open_history
+
+    folder = data_dir(data)
+    if profile is not None:
+        check_profile_name(profile)
+    with open_history(folder) as store:
+        rows = [] if store is None else store.sessions(profile, limit)
+    Console().print(sessions_table(rows, f"profile {profile!r}" if profile else "all profiles", folder))
+
+
+@app.command()
+def export(
+    profile: Annotated[str, typer.Option("--profile", "-p", help="Whose liked songs to export.")] = "default",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv (Exportify-style, `tui-dj prep` reads it back) or m3u.")] = "csv",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).", show_default=False)] = None,
+    data: DataDirOption = None,
+) -> None:
+    """Write a profile's liked songs as an Exportify-style CSV or an M3U playlist."""
+    from tui_dj.paths import data_dir
+    from tui_dj.store.export import export_liked
+
+    text, count = export_liked(data_dir(data), profile, fmt.lower(), out)  # type: ignore[arg-type]
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        typer.echo(f"Wrote {count} liked songs of profile {profile!r} to {out}", err=True)
+
+
+@app.command()
+def locate(data: DataDirOption = None) -> None:
+    """Print where tui-dj keeps the history, the profiles, the catalog and the models."""
+    from tui_dj.store import locations
+
+    for label, where in locations(data):
+        typer.echo(f"{label:<16} {where}")
+
+
+@app.command()
+def play(
+    catalog: CatalogOption = None,
+    model: Annotated[Path | None, typer.Option("--model", help="A model to start from, e.g. models/dqn.pt from `tui-dj train` (default: the profile's own, else the bundled one).", show_default=False)] = None,
+    profile: Annotated[str, typer.Option("--profile", "-p", help="Whose taste to learn; profiles never share what they learned.")] = "default",
+    data_dir: DataDirOption = None,
+    speed: Annotated[float, typer.Option("--speed", help="Seconds a whole (simulated) song takes.", min=0.5)] = 30.0,
+    theme: Annotated[str | None, typer.Option("--theme", help="A built-in Textual theme, e.g. nord, gruvbox, ansi-dark.", show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for the DJ's exploration.", show_default=False)] = None,
+) -> None:
+    """Open the DJ console: it plays, you react with keys, and it learns as you go."""
+    from tui_dj.tui.app import run_console
+
+    error = run_console(catalog=catalog, model=model, profile=profile, data_dir=data_dir,
+                        speed=speed, theme=theme, seed=seed)
+    if error:
+        fail(error)
+
+
+def _env_overrides(reward: str | None, no_boredom: bool, no_drift: bool, no_quit: bool, all_off: bool) -> dict[str, object]:
+    out: dict[str, object] = {"env.reward": reward}
+    for name, off in (("boredom", no_boredom), ("drift", no_drift), ("quit", no_quit)):
+        if off or all_off:
+            out[f"env.{name}"] = False
+    return out
+
+
+@app.command()
+def train(
+    catalog: CatalogOption = None,
+    builtin: BuiltinOption = False,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for dqn.pt, the checkpoint and logs/.")] = Path("models"),
+    config: Annotated[Path | None, typer.Option("--config", help="A TOML file of settings (\\[agent], \\[env], episodes, seed).", show_default=False)] = None,
+    episodes: Annotated[int | None, typer.Option("--episodes", help="Sessions to train on (default 2000).", show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed: the same seed gives the same run (default 0).", show_default=False)] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run saved in --out from its last checkpoint (its own settings; --episodes may extend it).")] = False,
+    lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default 5e-4).", show_default=False)] = None,
+    gamma: Annotated[float | None, typer.Option("--gamma", help="Discount factor (default 0.99).", show_default=False)] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Replay batch size (default 64).", show_default=False)] = None,
+    buffer_size: Annotated[int | None, typer.Option("--buffer-size", help="Replay capacity (default 100000).", show_default=False)] = None,
+    hidden: Annotated[int | None, typer.Option("--hidden", help="Width of the hidden layers (default 128).", show_default=False)] = None,
+    tau: Annotated[float | None, typer.Option("--tau", help="Soft target update rate (default 1e-3).", show_default=False)] = None,
+    eps_decay: Annotated[float | None, typer.Option("--eps-decay", help="ε decay per session (default 0.995).", show_default=False)] = None,
+    update_every: Annotated[int | None, typer.Option("--update-every", help="Songs per gradient step (default 4).", show_default=False)] = None,
+    network: Annotated[str | None, typer.Option("--network", help="features (scores songs by their features) or per-song (the original: one output per song).", show_default=False)] = None,
+    double: Annotated[bool | None, typer.Option("--double/--no-double", help="Double DQN targets.", show_default=False)] = None,
+    dueling: Annotated[bool | None, typer.Option("--dueling/--no-dueling", help="A dueling head (state value + advantage).", show_default=False)] = None,
+    reward: Annotated[str | None, typer.Option("--reward", help=_REWARD_HELP, show_default=False)] = None,
+    no_boredom: Annotated[bool, typer.Option("--no-boredom", help="The simulated listener never gets bored.")] = False,
+    no_drift: Annotated[bool, typer.Option("--no-drift", help="The listener's taste never drifts.")] = False,
+    no_quit: Annotated[bool, typer.Option("--no-quit", help="The listener never quits.")] = False,
+    all_off: Annotated[bool, typer.Option("--all-off", help="No boredom, no drift, no quitting.")] = False,
+    model_out: Annotated[Path | None, typer.Option("--model-out", help="Also write the final model to this file.", show_default=False)] = None,
+    chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Draw the learning curve at the end.")] = True,
+) -> None:
+    """Train the DQN on simulated listening sessions (checkpoints, JSON-lines logs, a learning curve)."""
+    from tui_dj.cli.render import learning_curve, train_progress
+    from tui_dj.config import load_config
+    from tui_dj.learn.train import last_checkpoint, mean_returns, resolve_catalog
+    from tui_dj.learn.train import train as run
+
+    overrides = {
+        "seed": seed, "agent.lr": lr, "agent.gamma": gamma, "agent.batch_size": batch_size,
+        "agent.buffer_size": buffer_size, "agent.hidden": hidden, "agent.tau": tau,
+        "agent.eps_decay": eps_decay, "agent.update_every": update_every, "agent.network": network,
+        "agent.double": double, "agent.dueling": dueling, "episodes": episodes,
+        **_env_overrides(reward, no_boredom, no_drift, no_quit, all_off),
+    }
+    settings = load_config(config, overrides)
+    songs = resolve_catalog(catalog, builtin)
+    err = Console(stderr=True)
+    err.print(f"Catalog: {songs.name} ({len(songs):,} songs, fingerprint {songs.fingerprint})")
+    start = (last_checkpoint(out) or 0) if resume else 0
+    try:
+        with train_progress(err, episodes or settings.episodes, start) as progress:
+            result = run(settings, songs, out, resume=resume, model_out=model_out, episodes=episodes,
+                         on_progress=progress)
+    except KeyboardInterrupt:
+        kept = last_checkpoint(out)
+        if kept is None:
+            raise Interrupted("interrupted before the first checkpoint; nothing was saved.") from None
+        raise Interrupted(f"interrupted; the checkpoint after {kept:,} sessions is kept in {out}: "
+                          f"`tui-dj train --out {out} --resume` continues it.") from None
+    if chart and result.log_path is not None:
+        err.print(learning_curve(mean_returns(result.log_path)))
+    err.print(f"Trained {result.episodes:,} sessions ({result.steps:,} songs) in {result.seconds:.1f} s; "
+              f"model saved to {result.model_path}. Play with it: `tui-dj play --model {result.model_path}`.",
+              soft_wrap=True)
+
+
+@app.command()
+def evaluate(
+    catalog: CatalogOption = None,
+    builtin: BuiltinOption = False,
+    model: Annotated[Path | None, typer.Option("--model", help="The trained model (default: models/dqn.pt if it exists, else the shipped default model).", show_default=False)] = None,
+    sessions: Annotated[int, typer.Option("--sessions", help="Sessions per policy, spread over the seeds.")] = 1000,
+    seeds: Annotated[int, typer.Option("--seeds", help="Evaluation seeds.")] = 5,
+    reward: Annotated[str | None, typer.Option("--reward", help=_REWARD_HELP, show_default=False)] = None,
+    no_boredom: Annotated[bool, typer.Option("--no-boredom", help="The simulated listener never gets bored.")] = False,
+    no_drift: Annotated[bool, typer.Option("--no-drift", help="The listener's taste never drifts.")] = False,
+    no_quit: Annotated[bool, typer.Option("--no-quit", help="The listener never quits.")] = False,
+    all_off: Annotated[bool, typer.Option("--all-off", help="No boredom, no drift, no quitting.")] = False,
+    songs: Annotated[int | None, typer.Option("--songs", help="Songs per session (default: what the model was trained on).", show_default=False)] = None,
+    wide: Annotated[bool, typer.Option("--wide", help="Every metric, not just the ones that fit 80 columns.")] = False,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the results as JSON here.", show_default=False)] = None,
+) -> None:
+    """Compare the trained DQN with every baseline over the same simulated listeners."""
+    from tui_dj.atomic import atomic_write_bytes
+    from tui_dj.cli.render import count_progress, evaluation_table, evaluation_verdict
+    from tui_dj.config import load_config
+    from tui_dj.learn.agent import load_agent
+    from tui_dj.learn.evaluate import evaluate as run
+    from tui_dj.learn.train import default_model_for, resolve_catalog
+
+    overrides = _env_overrides(reward, no_boredom, no_drift, no_quit, all_off)
+    overrides["env.max_steps"] = songs
+    env = load_config(None, overrides).env
+    cat = resolve_catalog(catalog, builtin)
+    path = default_model_for(model)
+    agent, _ = load_agent(path, n_songs=len(cat))  # refuses a bad file before any work
+    err = Console(stderr=True)
+    err.print(f"Model: {path}; catalog: {cat.name} ({len(cat):,} songs)", soft_wrap=True)
+    try:
+        with count_progress(err, "evaluating") as progress:
+            report = run(cat, path, env, sessions=sessions, seeds=seeds, candidates=agent.config.candidates,
+                         on_progress=progress)
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted; nothing was written.") from None
+    console = Console()
+    console.print(evaluation_table(report, wide=wide))
+    verdict = evaluation_verdict(report)
+    if verdict:
+        console.print(verdict)
+    if json_out is not None:
+        atomic_write_bytes(json_out, json.dumps(report, indent=2).encode())
+        err.print(f"Wrote {json_out}")
