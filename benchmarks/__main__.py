@@ -25,6 +25,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--only", action="append", help="run only this benchmark (e.g. bench_import); repeatable")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--baseline", metavar="GIT_REF", help="benchmarks that compare commits also time this one")
     args = parser.parse_args()
     names = args.only or discover()
     rows: list[Row] = []
@@ -33,6 +34,8 @@ def main() -> int:
     for name in names:
         console.print(f"[bold]running {name}[/]...")
         cmd = [sys.executable, "-m", f"benchmarks.{name}"] + (["--quick"] if args.quick else [])
+        if args.baseline and name == "bench_console":
+            cmd += ["--baseline", args.baseline]
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH-ROWS ")]
         if proc.returncode != 0 or not lines:

@@ -1,5 +1,6 @@
-"""The console on a 232,725-song catalog: `tui-dj play` to the first screen, a feedback key to the
-new queue and Q-table on screen (p50/p99), and the console's peak memory.
+"""The console on a 232,725-song catalog: `tui-dj play` to the first screen, a reaction key to the
+new queue and Q-table on screen (p50/p99), and the console's peak memory. `--baseline GIT_REF` also
+times the keys of an earlier commit in the same run.
 
 `python -m benchmarks.bench_console [--quick]`
 
@@ -26,7 +27,7 @@ BENCH = "console"
 FULL_SIZE = 232_725
 QUICK_SIZE = 20_000
 ROOT = Path(__file__).resolve().parent.parent
-KEYS = ("d", "n", "l", "d")  # every one is a feedback: a dislike after a like replaces it
+KEYS = ("d", "n", "l", "d")  # every one is a reaction: a dislike after a like replaces it
 
 
 def catalog_dir(size: int) -> Path:
@@ -84,7 +85,6 @@ async def _child_keys(catalog: str, data: str, n: int) -> None:
 
     from tui_dj import open_session
     from tui_dj.tui.app import DJApp
-    from tui_dj.tui.messages import SessionView
     from tui_dj.tui.widgets import QTable, QueueTable
 
     class TimedApp(DJApp):
@@ -101,7 +101,7 @@ async def _child_keys(catalog: str, data: str, n: int) -> None:
             finally:
                 self.perform_ms.append((time.perf_counter() - start) * 1000.0)
 
-        def _show(self, view: SessionView) -> None:
+        def _show(self, view) -> None:  # type: ignore[no-untyped-def]
             super()._show(view)
             self.shown_at = time.perf_counter()
 
@@ -128,7 +128,8 @@ async def _child_keys(catalog: str, data: str, n: int) -> None:
                 await asyncio.sleep(0.0002)
             times.append((app.painted_at - start) * 1000.0)
             assert app.view is not None and not app.pending
-            assert str(queue.get_row_at(0)[0]) == app.view.queue[0].name
+            head = app.view.queue[0]
+            assert str(queue.get_row_at(0)[0]) == getattr(head, "track", head).name
             assert str(qtable.get_row_at(0)[0]) == app.view.q_rows[0].track.name
             session_ms.append(app.perform_ms[-1])
             await asyncio.sleep(0.05)  # a person does not type faster than this
@@ -166,6 +167,34 @@ def _tmux_startup(catalog: Path, data: str) -> tuple[float, float] | None:
     return first_frame, first_song
 
 
+def _key_result(out: str) -> tuple[list[float], list[float], float]:
+    result = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))
+    times_s, session_s = result[len("RESULT "):].split("|")
+    peak = float(next(ln for ln in out.splitlines() if ln.startswith("PEAK ")).split()[1])
+    return [float(t) for t in times_s.split()], [float(t) for t in session_s.split()], peak
+
+
+def _baseline_keys(ref: str, catalog: Path, n_keys: int, songs: str, env: dict[str, str]) -> list[Row]:
+    """The same key benchmark on another commit's code (this file's child, run from a worktree of
+    that commit), so that before and after are measured on one machine in one run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            shutil.copy(Path(__file__), tree / "benchmarks" / "bench_console.py")
+            with tempfile.TemporaryDirectory() as data:
+                _, _, out = run_measured([sys.executable, "-m", "benchmarks.bench_console", "--child", "keys",
+                                          "--catalog", str(catalog), "--data", data, "--n", str(n_keys)],
+                                         cwd=str(tree), env={**env, "PYTHONPATH": str(tree)})
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+    times, _, _ = _key_result(out)
+    note = f"commit {ref}, the same {n_keys} keys and {songs}, in this run"
+    return [Row(BENCH, "before: key -> new queue + Q-table on screen p50", _percentile(times, 50), "ms", "", note),
+            Row(BENCH, "before: key -> new queue + Q-table on screen p99", _percentile(times, 99), "ms", "", note)]
+
+
 def _percentile(values: list[float], q: float) -> float:
     import numpy as np
 
@@ -175,6 +204,8 @@ def _percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_console", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a 20,000-song catalog, fewer keys")
+    parser.add_argument("--baseline", metavar="GIT_REF",
+                        help="also time the keys of this commit's console, in the same run (a git worktree)")
     parser.add_argument("--child", choices=["startup", "keys"], help=argparse.SUPPRESS)
     parser.add_argument("--catalog", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
@@ -217,19 +248,16 @@ def main() -> None:
                             f"{songs}; polled every 20 ms"))
             rows.append(Row(BENCH, "tui-dj play -> first song (tmux, 80x24)", real[1], "s", "", songs))
 
+        if args.baseline:
+            rows += _baseline_keys(args.baseline, catalog, n_keys, songs, env)
         _, _, out = run_measured(me + ["--child", "keys", "--catalog", str(catalog), "--data", data,
                                        "--n", str(n_keys)], cwd=str(ROOT), env=env)
-    result = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))
-    times_s, session_s = result[len("RESULT "):].split("|")
-    times = [float(t) for t in times_s.split()]
-    session_ms = [float(t) for t in session_s.split()]
-    peak = float(next(ln for ln in out.splitlines() if ln.startswith("PEAK ")).split()[1])
-    note = f"{n_keys} keys (d n l d ...), {songs}, 80x24; of which the session's calls " \
-           f"(feedback + next_track) p50 {_percentile(session_ms, 50):.1f} ms, " \
-           f"p99 {_percentile(session_ms, 99):.1f} ms"
-    rows.append(Row(BENCH, "feedback key -> new queue + Q-table on screen p50", _percentile(times, 50),
+    times, session_ms, peak = _key_result(out)
+    note = f"{n_keys} keys (d n l d ...), {songs}, 80x24; of which the session's one call " \
+           f"p50 {_percentile(session_ms, 50):.1f} ms, p99 {_percentile(session_ms, 99):.1f} ms"
+    rows.append(Row(BENCH, "key -> new queue + Q-table on screen p50", _percentile(times, 50),
                     "ms", "", note))
-    rows.append(Row(BENCH, "feedback key -> new queue + Q-table on screen p99", _percentile(times, 99),
+    rows.append(Row(BENCH, "key -> new queue + Q-table on screen p99", _percentile(times, 99),
                     "ms", "< 50", note))
     rows.append(Row(BENCH, "console peak memory (session + app)", peak, "MB", "< 500",
                     f"{songs}; VmHWM of the console process after {n_keys} keys"))

@@ -24,14 +24,14 @@ FULL_SIZE = 232_725
 
 
 def _fill(agent, rows: int, n_songs: int, rng: np.random.Generator) -> None:
-    from tui_dj.learn.observation import OBS_DIM, SONG_DIM
+    from tui_dj.learn.trace import OBS_DIM, SONG_DIM
 
     k = agent.config.candidates
     for _ in range(rows):
-        agent.remember(rng.random(OBS_DIM, dtype=np.float32), rng.random(SONG_DIM, dtype=np.float32),
-                       float(rng.normal()), rng.random(OBS_DIM, dtype=np.float32),
-                       rng.random((k, SONG_DIM), dtype=np.float32), False,
-                       action=int(rng.integers(n_songs)), next_candidates=rng.integers(0, n_songs, k))
+        song = agent.encode(rng.integers(0, n_songs, 1), rng.random((1, SONG_DIM), dtype=np.float32))[0]
+        nxt = agent.encode(rng.integers(0, n_songs, k), rng.random((k, SONG_DIM), dtype=np.float32))
+        agent.remember(rng.random(OBS_DIM, dtype=np.float32), song, float(rng.normal()),
+                       rng.random(OBS_DIM, dtype=np.float32), nxt, False)
 
 
 def updates_per_second(network: str, n_songs: int, updates: int) -> float:
@@ -51,32 +51,31 @@ def updates_per_second(network: str, n_songs: int, updates: int) -> float:
 
 
 def recommendation_ms(catalog, model: Path | None, repeats: int) -> tuple[float, float]:
-    """One decision as the console makes it: candidates, their inputs, the observation, Q-values."""
+    """One decision as the DJ makes it: candidates, their inputs, the observation, Q-values, the pick
+    (timed as the next song starts and the one after it is picked)."""
     import torch
 
     from tui_dj.learn.agent import DQNAgent, load_agent
     from tui_dj.learn.candidates import CandidateGenerator
-    from tui_dj.learn.env import SongTable
-    from tui_dj.learn.observation import SessionTrace
+    from tui_dj.learn.dj import DJ
+    from tui_dj.learn.policy import DQNPolicy
+    from tui_dj.learn.songs import SongTable
 
     torch.set_num_threads(1)
     agent = load_agent(model)[0] if model is not None and model.is_file() else DQNAgent()
     songs = SongTable.from_catalog(catalog)
     generator = CandidateGenerator(songs.features, k=agent.config.candidates)
-    rng = np.random.default_rng(0)
-    trace = SessionTrace(prior=songs.prior)
-    events = ("like", "finish", "skip", "dislike")
+    reactions = ("like", "finish", "skip", "dislike")
     times = []
+    dj = DJ(songs, DQNPolicy(agent), generator, np.random.default_rng(0))
+    dj.start()
     for i in range(repeats):
+        dj.react(reactions[i % 4], 0.0, rerank=False)
+        if i % 20 == 19:
+            dj = DJ(songs, DQNPolicy(agent), generator, np.random.default_rng(i))
         start = time.perf_counter()
-        cands = generator.candidates(trace.taste(), np.asarray(trace.played, np.int64), rng)
-        inputs = trace.song_inputs(songs.features[cands], songs.popularity[cands], songs.artists[cands])
-        q = agent.q_values(trace.observation(), inputs)
-        best = int(cands[int(np.argmax(q))])
+        dj.advance()
         times.append(time.perf_counter() - start)
-        if len(trace) >= 20:
-            trace = SessionTrace(prior=songs.prior)
-        trace.record(best, songs.features[best], events[i % 4], str(songs.artists[best]))
     ms = np.asarray(times[10:]) * 1e3
     return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
 

@@ -1,5 +1,5 @@
-"""The session on a 232,725-song catalog: feedback -> new queue and Q-table, open time, memory,
-and a long session of 10,000 feedback events (issue 5, item 4).
+"""The session on a 232,725-song catalog: a reaction -> new queue and Q-table, open time, memory,
+and a long session of 10,000 reactions (issue 5, item 4).
 
 `python -m benchmarks.bench_session [--quick]`
 """
@@ -26,24 +26,20 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def one_key(session: object, event: str) -> float:
-    """One key press as the console sees it: feedback, then the new queue and Q-table; in ms."""
-    start = time.perf_counter()
-    session.feedback(event)  # type: ignore[attr-defined]
-    session.queue(10)  # type: ignore[attr-defined]
-    session.q_table(10)  # type: ignore[attr-defined]
-    return (time.perf_counter() - start) * 1000.0
-
-
 def listen(session: object, n: int, rng: np.random.Generator) -> list[float]:
-    """`n` songs with a listener who likes energetic songs; the time of each feedback key."""
+    """`n` songs with a listener who likes energetic songs; the time of each reaction, in ms, from
+    the call to the view it returns (the new queue and Q-table)."""
     times = []
+    view = session.start()  # type: ignore[attr-defined]
     for _ in range(n):
-        track = session.next_track()  # type: ignore[attr-defined]
-        energetic = track.features["energy"] > 0.7
-        event = "like" if energetic and rng.random() < 0.8 else "finish" if energetic else \
-            rng.choice(["skip", "skip", "dislike", "finish"])
-        times.append(one_key(session, str(event)))
+        energetic = view.now_playing.features["energy"] > 0.7
+        reaction = "like" if energetic and rng.random() < 0.8 else "finish" if energetic else \
+            str(rng.choice(["skip", "skip", "dislike", "finish"]))
+        start = time.perf_counter()
+        view = session.song_ended() if reaction == "finish" else session.react(reaction)  # type: ignore[attr-defined]
+        times.append((time.perf_counter() - start) * 1000.0)
+        if reaction == "like":
+            view = session.song_ended()  # type: ignore[attr-defined]
     return times
 
 
@@ -102,8 +98,8 @@ def main() -> None:
                         note=f"model: {session.model_source}"))
         times = np.array(listen(session, n_keys, rng))
         note = f"{n_keys} keys, 232,725 songs, fsync'd history write included"
-        rows.append(Row(BENCH, "feedback -> queue + Q-table p50", float(np.percentile(times, 50)), "ms", note=note))
-        rows.append(Row(BENCH, "feedback -> queue + Q-table p99", float(np.percentile(times, 99)), "ms", "< 50", note))
+        rows.append(Row(BENCH, "reaction -> new queue + Q-table p50", float(np.percentile(times, 50)), "ms", note=note))
+        rows.append(Row(BENCH, "reaction -> new queue + Q-table p99", float(np.percentile(times, 99)), "ms", "< 30", note))
         session.close()
 
         # The long session: a fresh profile, memory and latency at the start and at the end.
@@ -115,15 +111,15 @@ def main() -> None:
         mem_end = rss_mb()
         session.close()
         with HistoryStore.open(tmp, read_only=True) as store:
-            feedback_events = sum(store.count("long", kind) for kind in ("like", "finish", "skip", "dislike"))
+            reactions = sum(store.count("long", kind) for kind in ("like", "finish", "skip", "dislike"))
             plays = store.count("long", "play")
-        note = f"{n_long:,} feedback events"
+        note = f"{n_long:,} reactions"
         rows.append(Row(BENCH, "long session: memory after the first song", mem_start, "MB", note=note))
         rows.append(Row(BENCH, f"long session: memory after {n_long // 2:,} songs", mem_full, "MB", note=note))
         rows.append(Row(BENCH, "long session: memory at the end", mem_end, "MB", f"<= {mem_full + 5:.0f}", note))
         rows.append(Row(BENCH, f"long session: p99 of the first {window}", float(np.percentile(long_times[:window], 99)), "ms", "< 50"))
         rows.append(Row(BENCH, f"long session: p99 of the last {window}", float(np.percentile(long_times[-window:], 99)), "ms", "< 50"))
-        rows.append(Row(BENCH, "long session: feedback events in the history", feedback_events, "events",
+        rows.append(Row(BENCH, "long session: reactions in the history", reactions, "events",
                         f">= {n_long}", note=f"exactly {n_long:,} expected; {plays:,} plays"))
         rows.append(console_like_peak(catalog, tmp, 50 if args.quick else 200))
     rows.append(Row(BENCH, "peak memory of this process", peak_rss_mb(), "MB",
