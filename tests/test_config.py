@@ -10,12 +10,20 @@ from tui_dj.config import TrainConfig, from_dict, load_config, to_dict
 from tui_dj.errors import TuiDjError
 
 
-def test_defaults_are_the_original_design() -> None:
+def test_defaults_are_the_original_design_but_the_discount_and_the_sessions() -> None:
     a = TrainConfig().agent
-    assert (a.hidden, a.buffer_size, a.batch_size, a.gamma, a.lr, a.tau) == (128, 100_000, 64, 0.99, 5e-4, 1e-3)
+    assert (a.hidden, a.buffer_size, a.batch_size, a.lr, a.tau) == (128, 100_000, 64, 5e-4, 1e-3)
     assert (a.eps_start, a.eps_end, a.eps_decay) == (1.0, 0.01, 0.995)
-    assert TrainConfig().episodes == 2000
-    assert TrainConfig().env.max_steps == 20
+    assert a.gamma == 0.7 and a.network == "features"
+    assert (TrainConfig().episodes, TrainConfig().env.max_steps) == (500, 60)
+
+
+def test_the_original_design_is_one_preset_away() -> None:
+    from tui_dj.config import ORIGINAL
+
+    config = load_config(None, ORIGINAL)
+    assert (config.episodes, config.env.max_steps, config.env.reward) == (2000, 20, "similarity")
+    assert (config.agent.network, config.agent.gamma) == ("per-song", 0.99)
 
 
 def test_toml_then_flags(tmp_path: Path) -> None:

@@ -40,9 +40,6 @@ def test_evaluate_reports_every_policy_with_intervals(tmp_path: Path, files) -> 
                      "thompson", "dqn", "oracle"}
     for entry in report["policies"].values():
         for metric in METRICS:
-            if metric == "like_late":
-                assert metric not in entry  # sessions of 20 songs have no songs 21 on
-                continue
             m = entry[metric]
             assert m["low"] <= m["mean"] + 1e-9 and m["mean"] <= m["high"] + 1e-9
         assert 0.0 < entry["coverage"] <= 1.0
@@ -67,6 +64,17 @@ def test_evaluate_writes_nothing_unasked_and_wide_shows_every_metric(tmp_path: P
         assert label in stdout
 
 
+def test_sessions_of_twenty_songs_report_no_like_rate_after_twenty(tmp_path: Path, files) -> None:
+    catalog, model = files
+    out = tmp_path / "e.json"
+    code, _, stderr = run_cli("evaluate", "--catalog", catalog, "--model", model, "--sessions", "4", "--seeds", "1",
+                              "--songs", "20", "--json", out)
+    assert code == 0, stderr
+    report = json.loads(out.read_text())
+    assert report["env"]["max_steps"] == 20
+    assert all("like_late" not in entry for entry in report["policies"].values())
+
+
 @pytest.mark.parametrize("flags,env", [
     (("--reward", "similarity"), {"reward": "similarity"}),
     (("--all-off",), {"boredom": False, "drift": False, "quit": False}),
@@ -82,8 +90,8 @@ def test_reward_and_ablation_flags(tmp_path: Path, files, flags: tuple[str, ...]
     for key, value in env.items():
         assert report["env"][key] == value
     if env.get("reward") == "similarity":
-        assert report["policies"]["oracle"]["length"]["mean"] == 20
-        assert np.isclose(report["policies"]["oracle"]["return"]["mean"], 10, atol=0.5)
+        assert report["policies"]["oracle"]["length"]["mean"] == 60
+        assert np.isclose(report["policies"]["oracle"]["return"]["mean"], 30, atol=1.5)
 
 
 def test_evaluate_refuses_a_corrupt_model(tmp_path: Path, files) -> None:

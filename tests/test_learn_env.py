@@ -12,7 +12,7 @@ from tui_dj.learn.baselines import LinearBandit, baselines
 from tui_dj.learn.candidates import CandidateGenerator
 from tui_dj.learn.dj import DJ
 from tui_dj.learn.env import DJEnv
-from tui_dj.learn.listener import Listener
+from tui_dj.learn.listener import Habits, Listener
 from tui_dj.learn.policy import DQNPolicy, Policy
 from tui_dj.learn.rewards import OUTCOMES
 from tui_dj.learn.simulate import Streams, run_session
@@ -57,9 +57,38 @@ def test_same_seed_same_listener(songs: SongTable) -> None:
 
 
 def _listener(songs: SongTable, **flags: bool) -> Listener:
-    listener = Listener(songs.features, np.random.default_rng(0), EnvConfig(**flags))
-    listener.centres[:] = songs.features[0]
-    return listener
+    """A person whose one taste centre is song 0."""
+    return Listener(songs.features[0], np.ones(9), 0.35, 0.1, Habits(patience=5.0), EnvConfig(**flags)).calibrate(songs)
+
+
+def test_a_listener_likes_what_is_near_their_taste_and_skips_what_is_far(songs: SongTable) -> None:
+    person = _listener(songs, boredom=False, drift=False, quit=False)
+    d = np.linalg.norm(songs.features - songs.features[0], axis=1)
+    order = np.argsort(d)
+    rng = np.random.default_rng(0)
+    near = [person.react(int(i), songs.features[i], 0.45, 1000 + k, rng) for k, i in enumerate(order[1:21])]
+    far = [person.react(int(i), songs.features[i], 0.45, 2000 + k, rng) for k, i in enumerate(order[-20:])]
+    assert near.count("like") >= 12 and near.count("skip") + near.count("dislike") <= 2
+    assert far.count("skip") + far.count("dislike") == 20
+    assert far.count("dislike") <= 10  # dislikes are the rare ones
+    # Picky by share: about 5% of the catalog above the like bar, a fifth more heard to the end.
+    fit = person.appeal(songs.features) + person.popularity_weight * (songs.popularity - 0.45)
+    assert abs((fit > person.like_bar).mean() - 0.05) < 0.01
+    assert abs((fit > person.finish_bar).mean() - 0.25) < 0.01
+
+
+def test_the_population_spreads_tastes_over_niche_sounds_too(songs: SongTable) -> None:
+    """Drawn tastes land in crowded and sparse parts of the catalog alike, not by song count."""
+    catalog = builtin_catalog()
+    table = SongTable.from_catalog(catalog)
+    genres = catalog.tracks["genres"].to_numpy()
+    rng = np.random.default_rng(0)
+    drawn = [genres[np.argmin(((table.features - Listener.draw(table, rng).centres[0]) ** 2).sum(1))]
+             for _ in range(400)]
+    share = {g: drawn.count(g) / len(drawn) for g in ("pop", "classical", "ambient", "comedy")}
+    catalog_share = {g: float((genres == g).mean()) for g in share}
+    assert share["pop"] < catalog_share["pop"]
+    assert all(share[g] > catalog_share[g] for g in ("classical", "ambient", "comedy")), (share, catalog_share)
 
 
 def test_boredom_grows_with_alike_songs_and_can_be_switched_off(songs: SongTable) -> None:
@@ -79,13 +108,13 @@ def test_boredom_grows_with_alike_songs_and_can_be_switched_off(songs: SongTable
 
 def test_drift_moves_taste_toward_enjoyed_songs(songs: SongTable) -> None:
     listener = _listener(songs, boredom=False)
-    listener.threshold = -10.0  # everything is enjoyed
+    listener.finish_bar = -10.0  # everything is enjoyed
     target = songs.features[1]
     start = np.linalg.norm(listener.centres[0] - target)
     listener.react(1, target, 0.5, 7, np.random.default_rng(0))
     assert np.linalg.norm(listener.centres[0] - target) < start
     fixed = _listener(songs, boredom=False, drift=False)
-    fixed.threshold = -10.0
+    fixed.finish_bar = -10.0
     fixed.react(1, target, 0.5, 7, np.random.default_rng(0))
     np.testing.assert_array_equal(fixed.centres[0], songs.features[0])
 
@@ -94,9 +123,31 @@ def test_patience_runs_out_unless_quitting_is_off(songs: SongTable) -> None:
     rng = np.random.default_rng(0)
     for flag, expect_quit in ((True, True), (False, False)):
         listener = _listener(songs, quit=flag)
-        listener.threshold = 10.0  # nothing pleases
+        listener.like_bar = listener.finish_bar = 10.0  # nothing pleases
         outcomes = [listener.react(i, songs.features[i], 0.1, 7, rng) for i in range(1, 10)]
         assert ("quit" in outcomes) == expect_quit
+        if flag:  # patience 5: a skip costs 1, a dislike 1.5
+            assert 2 <= outcomes.index("quit") <= 4
+
+
+def test_a_random_policy_finds_the_hidden_taste_no_more_often_than_chance(songs: SongTable) -> None:
+    """The policy's and the listener's random streams are apart: random's picks land among the songs
+    nearest a hidden taste centre as often as picks drawn with no session at all."""
+    from tui_dj.learn.simulate import make_listener
+
+    config = EnvConfig(quit=False, max_steps=20)
+    near_hits = chance_hits = 0
+    sessions = 150
+    for seed in range(sessions):
+        result = run_session(songs, _by_name()["random"], _generator(songs), config, 10_000 + seed)
+        listener = make_listener(songs, config, Streams.spawn(10_000 + seed).listener)
+        d = ((songs.features[:, None] - listener.centres[None]) ** 2).sum(-1).min(1)
+        nearest = set(np.argsort(d)[:20].tolist())
+        near_hits += bool(nearest & set(result.played))
+        chance = np.random.default_rng(seed).choice(len(songs), size=20, replace=False)
+        chance_hits += bool(nearest & set(chance.tolist()))
+    # Expected about 1 - (1 - 20/600)^20 = 49% either way; the leak gave 99%.
+    assert near_hits <= chance_hits + 0.1 * sessions, (near_hits, chance_hits)
 
 
 def _generator(songs: SongTable, k: int = 64) -> CandidateGenerator:
@@ -113,7 +164,7 @@ def _by_name() -> dict[str, Policy]:
 
 
 def test_similarity_reward_reproduces_the_original_numbers(songs: SongTable) -> None:
-    config = EnvConfig(reward="similarity")
+    config = EnvConfig(reward="similarity", max_steps=20)  # the original design's sessions
     random, greedy, best = (_mean_return(songs, _by_name()[n], 30, config) for n in ("random", "greedy", "oracle"))
     assert random < greedy <= 10.0
     assert greedy >= 0.99 * best  # the oracle plays the most similar song every step: the maximum
@@ -123,7 +174,7 @@ def test_similarity_reward_reproduces_the_original_numbers(songs: SongTable) -> 
 @pytest.mark.parametrize("name", ["random", "popular", "greedy", "diverse", "liked-mean", "liked-mean-diverse",
                                   "linucb", "thompson", "oracle"])
 def test_every_baseline_plays_valid_unrepeated_songs(songs: SongTable, name: str) -> None:
-    result = run_session(songs, _by_name()[name], _generator(songs), EnvConfig(quit=False), 3)
+    result = run_session(songs, _by_name()[name], _generator(songs), EnvConfig(quit=False, max_steps=20), 3)
     assert len(result.played) == 20 == len(set(result.played))
     assert all(0 <= i < len(songs) for i in result.played)
 

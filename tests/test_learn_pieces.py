@@ -76,8 +76,31 @@ def test_song_inputs_mark_artist_repeats_and_distance(catalog) -> None:
     trace.record(0, f[0], 1, "like")
     inputs = trace.song_inputs(f[[0, 5]], np.array([0.5, 0.2]), np.array([1, 26]))
     assert inputs.shape == (2, SONG_DIM) and inputs.dtype == np.float32
-    assert inputs[0, 16] == 1.0 and inputs[1, 16] == 0.0
-    assert inputs[0, 10] == pytest.approx(0.0, abs=1e-6)  # the liked song is the taste itself
+    assert inputs[0, 18] == 1.0 and inputs[1, 18] == 0.0  # its artist was just played
+    assert inputs[0, 20] == 1.0 and inputs[1, 20] == 0.0  # ... and liked
+    assert inputs[0, 1] == pytest.approx(0.0, abs=1e-6)  # the liked song is the taste itself
+    assert inputs[0, 4] == pytest.approx(0.0, abs=1e-3)  # and the nearest liked song
+    # More liked music nearby, more like-evidence: the song itself has the most.
+    assert inputs[0, 8] > inputs[1, 8]
+
+
+def test_a_like_raises_the_evidence_around_a_song_and_a_skip_the_other_way(catalog) -> None:
+    f = catalog.features
+    trace = SessionTrace(prior=f.mean(0))
+    near = np.argsort(((f - f[0]) ** 2).sum(1))[:5]  # song 0 and its neighbours
+    trace.record(0, f[0], 1)  # playing, no reaction yet
+    before = trace.song_inputs(f[near], np.zeros(5), np.arange(5) + 100)
+    trace.react("like")
+    liked = trace.song_inputs(f[near], np.zeros(5), np.arange(5) + 100)
+    trace.react("skip")
+    skipped = trace.song_inputs(f[near], np.zeros(5), np.arange(5) + 100)
+    for width in range(2):
+        like_col, skip_col = 8 + 5 * width, 10 + 5 * width
+        assert (liked[:, like_col] > before[:, like_col]).all()
+        assert (skipped[:, skip_col] > before[:, skip_col]).all()
+        assert (skipped[:, like_col] == before[:, like_col]).all()
+    # What does not depend on the reaction (repeats, the song playing) stays the same.
+    np.testing.assert_array_equal(before[:, [2, 3, 18, 19, 22]], liked[:, [2, 3, 18, 19, 22]])
 
 
 @pytest.mark.parametrize("n", [60, 3000, 20000])

@@ -125,11 +125,11 @@ def train(
     builtin: BuiltinOption = False,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for dqn.pt, the checkpoint and logs/.")] = Path("models"),
     config: Annotated[Path | None, typer.Option("--config", help="A TOML file of settings (\\[agent], \\[env], episodes, seed).", show_default=False)] = None,
-    episodes: Annotated[int | None, typer.Option("--episodes", help="Sessions to train on (default 2000).", show_default=False)] = None,
+    episodes: Annotated[int | None, typer.Option("--episodes", help="Sessions to train on (default 500).", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed: the same seed gives the same run (default 0).", show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run saved in --out from its last checkpoint (its own settings; --episodes may extend it).")] = False,
     lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default 5e-4).", show_default=False)] = None,
-    gamma: Annotated[float | None, typer.Option("--gamma", help="Discount factor (default 0.99).", show_default=False)] = None,
+    gamma: Annotated[float | None, typer.Option("--gamma", help="Discount factor (default 0.7; the original's 0.99).", show_default=False)] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="Replay batch size (default 64).", show_default=False)] = None,
     buffer_size: Annotated[int | None, typer.Option("--buffer-size", help="Replay capacity (default 100000).", show_default=False)] = None,
     hidden: Annotated[int | None, typer.Option("--hidden", help="Width of the hidden layers (default 128).", show_default=False)] = None,
@@ -146,20 +146,21 @@ def train(
     all_off: Annotated[bool, typer.Option("--all-off", help="No boredom, no drift, no quitting.")] = False,
     model_out: Annotated[Path | None, typer.Option("--model-out", help="Also write the final model to this file.", show_default=False)] = None,
     chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Draw the learning curve at the end.")] = True,
+    original: Annotated[bool, typer.Option("--original", help="The original design whole: similarity reward, one output per song, 2,000 sessions of 20 songs, discount 0.99 (other flags still apply).")] = False,
 ) -> None:
     """Train the DQN on simulated listening sessions (checkpoints, JSON-lines logs, a learning curve)."""
     from tui_dj.cli.render import learning_curve, train_progress
-    from tui_dj.config import load_config
+    from tui_dj.config import ORIGINAL, load_config
     from tui_dj.learn.train import last_checkpoint, mean_returns, resolve_catalog
     from tui_dj.learn.train import train as run
 
-    overrides = {
+    overrides = {**(ORIGINAL if original else {}), **{k: v for k, v in {
         "seed": seed, "agent.lr": lr, "agent.gamma": gamma, "agent.batch_size": batch_size,
         "agent.buffer_size": buffer_size, "agent.hidden": hidden, "agent.tau": tau,
         "agent.eps_decay": eps_decay, "agent.update_every": update_every, "agent.network": network,
         "agent.double": double, "agent.dueling": dueling, "episodes": episodes,
         **_env_overrides(reward, no_boredom, no_drift, no_quit, all_off),
-    }
+    }.items() if v is not None}}
     settings = load_config(config, overrides)
     songs = resolve_catalog(catalog, builtin)
     err = Console(stderr=True)
@@ -194,11 +195,20 @@ def evaluate(
     no_drift: Annotated[bool, typer.Option("--no-drift", help="The listener's taste never drifts.")] = False,
     no_quit: Annotated[bool, typer.Option("--no-quit", help="The listener never quits.")] = False,
     all_off: Annotated[bool, typer.Option("--all-off", help="No boredom, no drift, no quitting.")] = False,
-    songs: Annotated[int | None, typer.Option("--songs", help="Songs per session (default: what the model was trained on).", show_default=False)] = None,
+    songs: Annotated[int | None, typer.Option("--songs", help="Songs per session (default 60).", show_default=False)] = None,
     wide: Annotated[bool, typer.Option("--wide", help="Every metric, not just the ones that fit 80 columns.")] = False,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the results as JSON here.", show_default=False)] = None,
+    panel: Annotated[str | None, typer.Option("--panel", help="Instead: a listener panel through the session API, personas or playlists.", show_default=False)] = None,
+    playlists: Annotated[Path | None, typer.Option("--playlists", help="For --panel playlists: the TidyTuesday spotify_songs.csv.", show_default=False)] = None,
+    exportify: Annotated[Path | None, typer.Option("--exportify", help="For --panel playlists: an Exportify export to add as one more listener.", show_default=False)] = None,
+    listeners: Annotated[int | None, typer.Option("--listeners", help="Only the first N listeners of the panel.", min=1, show_default=False)] = None,
+    policies: Annotated[str | None, typer.Option("--policies", help="For --panel: the policies to run, comma-separated (default: all).", show_default=False)] = None,
 ) -> None:
-    """Compare the trained DQN with every baseline over the same simulated listeners."""
+    """Compare the trained DQN with every baseline over the same simulated listeners, or over a
+    panel of personas or real playlists through the session API."""
+    if panel is not None:
+        _evaluate_panel(panel, catalog, builtin, model, playlists, exportify, listeners, policies, songs, json_out)
+        return
     from tui_dj.atomic import atomic_write_bytes
     from tui_dj.cli.render import count_progress, evaluation_table, evaluation_verdict
     from tui_dj.config import load_config
@@ -227,4 +237,55 @@ def evaluate(
         console.print(verdict)
     if json_out is not None:
         atomic_write_bytes(json_out, json.dumps(report, indent=2).encode())
+        err.print(f"Wrote {json_out}")
+
+
+def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path | None, playlists: Path | None,
+                    exportify: Path | None, listeners: int | None, policies: str | None, songs: int | None,
+                    json_out: Path | None) -> None:
+    import tempfile
+
+    from tui_dj.atomic import atomic_write_bytes
+    from tui_dj.catalog import chosen_catalog_dir, save_catalog
+    from tui_dj.cli.render import count_progress, panel_notes, panel_table
+    from tui_dj.errors import TuiDjError
+    from tui_dj.learn.agent import load_agent
+    from tui_dj.panels.run import POLICIES, SONGS, PanelSpec, run_panel, summarise
+
+    names = [p.strip() for p in (policies or ",".join(POLICIES)).split(",") if p.strip()]
+    unknown = [n for n in names if n not in POLICIES]
+    if unknown:
+        raise TuiDjError(f"Unknown policy {unknown[0]!r}; choose from {', '.join(POLICIES)}.")
+    if model is not None:
+        load_agent(model)  # a bad file is one sentence before any work
+    err = Console(stderr=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        if panel == "personas":
+            where = None if builtin else chosen_catalog_dir(catalog)
+            spec = PanelSpec("personas", None if where is None else str(where))
+        elif panel == "playlists":
+            if playlists is None:
+                raise TuiDjError("--panel playlists needs --playlists spotify_songs.csv (the TidyTuesday file).")
+            from tui_dj.catalog.importer import import_files
+
+            folder = Path(tmp) / "catalog"
+            save_catalog(import_files([playlists]), folder)
+            spec = PanelSpec("playlists", str(folder), str(playlists), None if exportify is None else str(exportify))
+        else:
+            raise TuiDjError(f"--panel is personas or playlists, not {panel!r}.")
+        try:
+            with count_progress(err, f"{panel} panel") as progress:
+                results = run_panel(spec, names, None if model is None else str(model), listeners,
+                                    songs or SONGS, on_progress=progress)
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted; nothing was written.") from None
+    summary = summarise(results, songs or SONGS)
+    console = Console()
+    count = max(e["listeners"] for e in summary["policies"].values())
+    console.print(panel_table(summary, f"{panel} panel: {count} listeners, {summary['songs']} songs each, "
+                                       "median like rates [95% interval]"))
+    for line in panel_notes(summary):
+        console.print(line)
+    if json_out is not None:
+        atomic_write_bytes(json_out, json.dumps(summary, indent=2).encode())
         err.print(f"Wrote {json_out}")

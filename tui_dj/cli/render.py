@@ -212,3 +212,42 @@ def evaluation_verdict(report: dict[str, Any]) -> str:
     return (f"DQN {dqn['mean']:.2f} against the best baseline ({best}) {other['mean']:.2f}, {apart}; "
             f"above {beaten} of {len(checks)} baselines with intervals apart; score {score:.2f} "
             "(random 0, oracle 1).")
+
+
+# --- listener panels --------------------------------------------------------------------------
+
+
+def panel_table(summary: dict[str, Any], title: str) -> Table:
+    """Per policy, the median over the listeners of the like rate over songs 1-20 and over the rest
+    (with the 95% interval of that median), the worst listener's, the median skip rate, and the
+    DQN's median over this policy's (with its interval, listeners paired)."""
+    songs = summary["songs"]
+    table = Table(title=title, title_justify="left")
+    table.add_column("policy", no_wrap=True)
+    table.add_column("1-20", justify="right", no_wrap=True)
+    table.add_column(f"21-{songs} [95%]", justify="right", no_wrap=True)
+    table.add_column("worst", justify="right", no_wrap=True)
+    table.add_column("skips", justify="right", no_wrap=True)
+    table.add_column("dqn ÷ it", justify="right", no_wrap=True)
+    for name, e in summary["policies"].items():
+        late = e["like_late"]
+        ratio = e.get("dqn_ratio")
+        table.add_row(
+            name, f"{e['like_early']['median']:.2f}",
+            f"{late['median']:.2f} [{late['low']:.2f}-{late['high']:.2f}]",
+            f"{e['worst_late']:.2f}", f"{e['skip_rate']:.2f}",
+            "" if ratio is None else f"{ratio['median']:.2f} [{ratio['low']:.2f}-{ratio['high']:.2f}]",
+            style="bold" if name == "dqn" else "",
+        )
+    return table
+
+
+def panel_notes(summary: dict[str, Any]) -> list[str]:
+    """The lines under the table: the worst listener and how often Up next told the truth."""
+    lines = []
+    for name, e in summary["policies"].items():
+        if name == "dqn":
+            lines.append(f"DQN: {e['listeners']} listeners; worst: {e['worst_listener']} ({e['worst_late']:.2f}); "
+                         f"the head of Up next was the song that followed in {e['up_next_followed']:.1%} of "
+                         "the changes without a dislike.")
+    return lines

@@ -116,7 +116,7 @@ class DQNAgent:
     def new_replay(self, capacity: int) -> Replay:
         """An empty replay buffer of `capacity` rows for this agent's network (also becomes its own)."""
         net = self.online
-        self.replay = Replay(capacity, self.config.candidates, net.song_shape, net.song_dtype)
+        self.replay = Replay(capacity, self.config.bootstrap, net.song_shape, net.song_dtype)
         return self.replay
 
     # -- acting ----------------------------------------------------------------------------------
@@ -142,8 +142,9 @@ class DQNAgent:
     def remember(self, obs: np.ndarray, song: np.ndarray, reward: float, next_obs: np.ndarray,
                  next_songs: np.ndarray | None, done: bool) -> None:
         """Store one transition: `song` is the played song and `next_songs` the next state's
-        candidates, both as `encode` gives them (at most `config.candidates` of them are kept)."""
-        k = self.config.candidates
+        candidates, both as `encode` gives them (the first `config.bootstrap` of them are kept: pass
+        the best-scored first)."""
+        k = self.config.bootstrap
         mask = np.zeros(k, np.bool_)
         net = self.online
         nxt = np.zeros((k, *net.song_shape), net.song_dtype)

@@ -154,7 +154,7 @@ class DiversePolicy(Policy):
 # squares appear a second time multiplied by "something was liked yet": before any like the taste
 # is only the catalog's mean, after one it is the best clue there is, and a single linear weight
 # cannot say both.
-_DISTANCES = slice(10, 16)
+_DISTANCES = slice(1, 8)
 _N_DIST = _DISTANCES.stop - _DISTANCES.start
 BANDIT_DIM = 1 + SONG_DIM + 3 * _N_DIST
 

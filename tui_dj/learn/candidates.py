@@ -1,7 +1,7 @@
-"""The songs scored at each decision: near the taste vector, plus diverse and exploratory picks.
+"""The songs scored at each decision: near the taste, near the songs liked, and elsewhere.
 
 Scoring a few dozen songs instead of the whole catalog keeps one decision in the microseconds on
-232,725 songs. Big catalogs are split once into clusters around sampled songs, so "near the taste"
+232,725 songs. Big catalogs are split once into clusters around sampled songs, so "near a song"
 only looks inside the few nearest clusters.
 """
 
@@ -14,26 +14,55 @@ import numpy as np
 EXACT_LIMIT = 8192  # below this many songs, distances to every song are cheaper than clusters
 SONGS_PER_CLUSTER = 256
 MAX_CLUSTERS = 1024
+REGIONS = 48  # coarse regions of similar songs: where exploring looks, and where tastes are drawn
+
+
+def regions(features: np.ndarray, k: int = REGIONS, seed: int = 0) -> list[np.ndarray]:
+    """The catalog cut into about `k` regions of similar songs (two k-means steps from random
+    songs, fitted on at most 20,000 of them), each a non-empty array of rows, niche regions as well
+    as crowded ones."""
+    rng = np.random.default_rng(seed)
+    n = len(features)
+    k = min(k, n)
+    sample = features[rng.choice(n, size=min(n, 20_000), replace=False)].astype(np.float32)
+    centres = sample[rng.choice(len(sample), size=k, replace=False)]
+
+    def assign(x: np.ndarray) -> np.ndarray:
+        out = np.empty(len(x), np.int64)
+        c_sq = (centres * centres).sum(1)
+        for start in range(0, len(x), 8192):
+            block = x[start:start + 8192]
+            out[start:start + len(block)] = (c_sq - 2.0 * block @ centres.T).argmin(1)
+        return out
+
+    for _ in range(2):
+        labels = assign(sample)
+        for j in np.flatnonzero(np.bincount(labels, minlength=k)):
+            centres[j] = sample[labels == j].mean(axis=0)
+    labels = assign(np.asarray(features, np.float32))
+    order = np.argsort(labels, kind="stable")
+    bounds = np.cumsum(np.bincount(labels, minlength=k))[:-1]
+    return [part for part in np.split(order, bounds) if len(part)]
 
 
 class CandidateGenerator:
-    """`candidates(taste, exclude, rng)` -> up to `k` distinct song rows, never an excluded one.
+    """`candidates(taste, exclude, rng, anchors, rejected)` -> up to `k` distinct song rows, never an
+    excluded one.
 
-    Half the set is the songs nearest the taste, a quarter comes from further clusters (different
-    sounds that are still plausible) and the rest are uniform random picks (exploration).
+    A quarter of the set is the songs nearest the taste vector, a quarter the songs nearest the
+    latest liked songs (`anchors`: a person likes more than one kind of music, and the mean of two
+    kinds is neither), a quarter songs from other regions of the catalog that sound least like
+    what was rejected (`rejected`: where to look next), and the rest uniform random picks.
     """
 
-    def __init__(self, features: np.ndarray, k: int = 64, seed: int = 0,
-                 near_share: float = 0.5, diverse_share: float = 0.25) -> None:
+    def __init__(self, features: np.ndarray, k: int = 64, seed: int = 0) -> None:
         self.features = np.ascontiguousarray(features, dtype=np.float32)
         self.n = len(self.features)
         self.k = int(k)
-        self.n_near = max(1, int(round(self.k * near_share)))
-        self.n_diverse = max(0, int(round(self.k * diverse_share)))
-        self.n_random = max(0, self.k - self.n_near - self.n_diverse)
         self.clustered = self.n > EXACT_LIMIT
         if self.clustered:
             self._build_clusters(seed)
+        self.regions = regions(self.features, seed=seed)
 
     def _build_clusters(self, seed: int) -> None:
         rng = np.random.default_rng(seed)
@@ -64,63 +93,66 @@ class CandidateGenerator:
     def _members(self, clusters: np.ndarray) -> np.ndarray:
         return np.concatenate([self.order[self.offsets[c]:self.offsets[c + 1]] for c in clusters])
 
-    def nearest(self, taste: np.ndarray, count: int, exclude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The `count` songs nearest `taste` that are not excluded, nearest first; and the clusters used."""
-        taste = np.asarray(taste, np.float32)
+    def _mask(self, exclude: np.ndarray) -> np.ndarray:
+        mask = np.zeros(self.n, bool)
+        mask[exclude] = True
+        return mask
+
+    def nearest(self, point: np.ndarray, count: int, exclude: np.ndarray,
+                excluded: np.ndarray | None = None) -> np.ndarray:
+        """The `count` songs nearest `point` that are not excluded, nearest first (`excluded`: the
+        same as a boolean mask over the catalog, when the caller has it). Big catalogs are searched
+        in the nearest clusters only (at least four, and eight times the songs wanted)."""
+        point = np.asarray(point, np.float32)
         want = count + len(exclude)
         if self.clustered:
-            ranked = np.argsort(((self.centres - taste) ** 2).sum(1))
+            ranked = np.argsort(((self.centres - point) ** 2).sum(1))
             sizes = np.cumsum(self.offsets[ranked + 1] - self.offsets[ranked])
-            used = int(np.searchsorted(sizes, 2 * want)) + 1
+            used = max(4, int(np.searchsorted(sizes, 8 * want)) + 1)
             pool = self._members(ranked[:used])
+            d = ((self.features[pool] - point) ** 2).sum(1)
         else:
-            ranked = np.zeros(0, np.int64)
-            used = 0
             pool = np.arange(self.n)
-        d = ((self.features[pool] - taste) ** 2).sum(1)
+            diff = self.features - point
+            d = np.einsum("ij,ij->i", diff, diff)
         if len(exclude):
-            d[np.isin(pool, exclude)] = np.inf
+            mask = excluded if excluded is not None else self._mask(exclude)
+            d[mask[pool] if self.clustered else mask] = np.inf
         take = min(want, len(pool))
         part = np.argpartition(d, take - 1)[:take] if take < len(pool) else np.arange(len(pool))
         part = part[np.argsort(d[part], kind="stable")]
         part = part[np.isfinite(d[part])][:count]
-        return pool[part], ranked[used:]
+        return pool[part]
 
     def candidates(self, taste: np.ndarray, exclude: Iterable[int] | np.ndarray = (),
-                   rng: np.random.Generator | None = None, k: int | None = None) -> np.ndarray:
-        """Distinct song rows to score (int64), near ones first; none of them in `exclude`."""
+                   rng: np.random.Generator | None = None, anchors: np.ndarray | None = None,
+                   rejected: np.ndarray | None = None, k: int | None = None) -> np.ndarray:
+        """Distinct song rows to score (int64), nearest the taste first; none of them in `exclude`."""
         rng = rng if rng is not None else np.random.default_rng()
         exclude = np.fromiter(exclude, dtype=np.int64) if not isinstance(exclude, np.ndarray) \
             else exclude.astype(np.int64, copy=False)
         k = self.k if k is None else int(k)
-        n_near = self.n_near if k == self.k else max(1, k // 2)
-        n_div = self.n_diverse if k == self.k else k // 4
-        if self.clustered:
-            near, further = self.nearest(taste, n_near, exclude)
-            picks = [near]
-            if n_div and len(further):
-                # One random song from each of several further clusters: other sounds, still close.
-                chosen = further[np.sort(rng.choice(min(len(further), 4 * n_div),
-                                                    size=min(n_div, len(further)), replace=False))]
-                lo, hi = self.offsets[chosen], self.offsets[chosen + 1]
-                picks.append(self.order[lo + (rng.random(len(chosen)) * (hi - lo)).astype(np.int64)])
+        quarter = max(1, k // 4)
+        excluded = self._mask(exclude)
+        picks = [self.nearest(taste, quarter, exclude, excluded)]
+        anchors = np.zeros((0, self.features.shape[1]), np.float32) if anchors is None else np.asarray(anchors)
+        for anchor in anchors:
+            picks.append(self.nearest(anchor, max(2, quarter // len(anchors)), exclude, excluded))
+        # Other regions, niche ones as likely as crowded ones: of three songs from each of a few
+        # regions, the one least like anything rejected (where to look next).
+        count = min(len(self.regions), quarter if len(anchors) else 2 * quarter)
+        chosen = rng.choice(len(self.regions), size=count, replace=False)
+        pool = np.stack([self.regions[r][rng.integers(0, len(self.regions[r]), size=3)] for r in chosen])
+        if rejected is not None and len(rejected):
+            x = self.features[pool]  # (q, 4, 9)
+            far = np.sqrt(((x[:, :, None, :] - np.asarray(rejected)[None, None]) ** 2).sum(-1)).min(-1)
+            picks.append(pool[np.arange(len(pool)), far.argmax(axis=1)])
         else:
-            d = ((self.features - np.asarray(taste, np.float32)) ** 2).sum(1)
-            if len(exclude):
-                d[exclude] = np.inf
-            count = min(self.n, 8 * k)
-            part = np.argpartition(d, count - 1)[:count] if count < self.n else np.arange(self.n)
-            part = part[np.argsort(d[part], kind="stable")]
-            part = part[np.isfinite(d[part])]
-            picks = [part[:n_near]]
-            ring = part[n_near:]
-            if n_div and len(ring):
-                # Random songs from the next-nearest few hundred: other sounds, still close.
-                picks.append(rng.choice(ring, size=min(n_div, len(ring)), replace=False))
-        picks.append(rng.integers(0, self.n, size=2 * (k - n_near - n_div) + 4))
-        merged = np.concatenate(picks)
+            picks.append(pool[:, 0])
+        picks.append(rng.integers(0, self.n, size=2 * k))
+        merged = np.concatenate(picks).astype(np.int64)
         if len(exclude):
-            merged = merged[~np.isin(merged, exclude)]
+            merged = merged[~excluded[merged]]
         _, first = np.unique(merged, return_index=True)
         out = merged[np.sort(first)][:k]
         if len(out) < min(k, self.n - len(np.unique(exclude))):

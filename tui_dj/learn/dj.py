@@ -114,7 +114,7 @@ class DJ:
         nxt = self._head_decision
         transition = Transition(self.current.state, self.current.song, float(reward),
                                 None if nxt is None else nxt.state,
-                                None if nxt is None else nxt.encodings, done or nxt is None)
+                                None if nxt is None else nxt.best_encodings(), done or nxt is None)
         loss = self.policy.learn(transition)
         if reaction == "dislike":
             self.banned.add(self.current.row)
@@ -171,7 +171,8 @@ class DJ:
             if locked is not None:
                 excluded = np.append(excluded, locked)
             own = self.policy.candidates(self.songs, self.trace, excluded, self.rng)
-            rows = own if own is not None else self.generator.candidates(self.trace.taste(), excluded, self.rng)
+            rows = own if own is not None else self.generator.candidates(
+                self.trace.taste(), excluded, self.rng, anchors=self.trace.anchors(), rejected=self.trace.rejected())
             if len(rows):
                 break
         assert rows is not None

@@ -30,6 +30,12 @@ class Decision:
     state: Any = None
     encodings: np.ndarray | None = None
 
+    def best_encodings(self) -> np.ndarray | None:
+        """The candidates' encodings, best-scored first (what a transition's next state keeps)."""
+        if self.encodings is None:
+            return None
+        return self.encodings[np.argsort(-self.scores, kind="stable")]
+
     def encoding_of(self, row: int) -> Any:
         if self.encodings is None:
             return None

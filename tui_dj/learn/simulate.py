@@ -71,7 +71,7 @@ class SessionResult:
 def make_listener(songs: SongTable, config: EnvConfig, rng: np.random.Generator) -> Listener | SimilarityListener:
     if config.reward == "similarity":
         return SimilarityListener(songs, rng, config.history)
-    return Listener(songs.features, rng, config)
+    return Listener.draw(songs, rng, config)
 
 
 def run_session(songs: SongTable, policy: Policy, generator: CandidateGenerator, config: EnvConfig,
@@ -95,7 +95,8 @@ def run_session(songs: SongTable, policy: Policy, generator: CandidateGenerator,
         outcome, reward = listener.hear(songs, pick.row, streams.listener)
         done = outcome == "quit" or step == config.max_steps - 1
         # A listener who walks away is recorded as a skip: it is the last thing the trace sees.
-        loss = dj.react("skip" if outcome == "quit" else outcome, reward, done)
+        # The next song starts at once: only a dislike re-ranks (it may pick the head again).
+        loss = dj.react("skip" if outcome == "quit" else outcome, reward, done, rerank=False)
         result.outcomes.append(outcome)
         result.rewards.append(reward)
         result.played.append(pick.row)

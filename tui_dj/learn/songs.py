@@ -9,6 +9,9 @@ import numpy as np
 import pandas as pd
 
 from tui_dj.catalog.model import Catalog
+from tui_dj.learn.candidates import regions
+
+CROWD_RADIUS = 0.3  # songs closer than this (scaled features) sound alike to a listener's taste
 
 
 @dataclass
@@ -36,6 +39,28 @@ class SongTable:
 
     def __len__(self) -> int:
         return len(self.features)
+
+    @cached_property
+    def regions(self) -> list[np.ndarray]:
+        """The catalog cut into regions of similar songs (`candidates.regions`)."""
+        return regions(self.features)
+
+    @cached_property
+    def taste_weights(self) -> np.ndarray:
+        """How likely each song is to be the centre of a simulated listener's taste: in inverse
+        proportion to how many songs sound like it (within `CROWD_RADIUS`, counted among 2,000
+        sampled ones), so a niche sound is as likely a taste as the crowded middle of the catalog.
+        Big catalogs draw among 20,000 sampled songs."""
+        rng = np.random.default_rng(0)
+        n = len(self.features)
+        rows = np.arange(n) if n <= 20_000 else np.sort(rng.choice(n, size=20_000, replace=False))
+        reference = self.features[rng.choice(n, size=min(n, 2000), replace=False)]
+        x = self.features[rows]
+        d2 = (x * x).sum(1)[:, None] + (reference * reference).sum(1)[None] - 2.0 * x @ reference.T
+        crowd = (d2 < CROWD_RADIUS**2).sum(1) + 1.0
+        weights = np.zeros(n)
+        weights[rows] = 1.0 / crowd
+        return weights / weights.sum()
 
     @cached_property
     def prior(self) -> np.ndarray:

@@ -4,6 +4,13 @@
 relative to it; neither ever sees the simulated listener's hidden taste, boredom or patience. The
 song playing now is in the trace before anyone reacts to it (its reaction is None): the DJ picks
 what plays next while it plays.
+
+A candidate is described by the evidence around it: how much liked, finished, skipped and
+disliked music lies near it (kernel sums at two widths, recent reactions weighing more), how far
+the nearest liked and rejected songs are, how crowded with reactions its neighbourhood already is
+(little evidence: worth finding out), and whether it would repeat the last songs or artists. So
+the network scores "a song near two likes and far from every skip", which holds for any taste,
+rather than a place in feature space; and a like raises the scores of the songs around it at once.
 """
 
 from __future__ import annotations
@@ -15,13 +22,16 @@ import numpy as np
 from tui_dj.catalog.model import N_FEATURES
 from tui_dj.learn.rewards import NEGATIVE, REACTIONS
 
-# How much each event says "more of this": the weights of the liked-songs mean and the taste.
+# How much each reaction says "more of this": the weights of the liked-songs mean and the taste.
 _POSITIVE_WEIGHT = {"like": 1.0, "finish": 0.5}
-_ALIKE_WIDTH = 0.2  # songs closer than about this (in scaled feature space) sound alike
-_REACTIONS = REACTIONS
+_CODE = {r: i for i, r in enumerate(REACTIONS)}  # like 0, finish 1, skip 2, dislike 3
+WIDTHS = (0.1, 0.25)  # kernel widths in scaled feature space: "the same sound" and "that kind of music"
+RECENCY = 0.97  # a reaction `a` songs ago weighs RECENCY ** a
+FAR = 1.5  # the distance reported when there is no such song yet (the catalog spans about 1 to 2)
+_ALIKE_WIDTH = 0.1
 
-OBS_DIM = 5 * N_FEATURES + 13
-SONG_DIM = N_FEATURES + 10
+OBS_DIM = 24
+SONG_DIM = 23
 
 
 def _alike(distance: np.ndarray | float) -> np.ndarray:
@@ -35,7 +45,7 @@ class SessionTrace:
     `prior` is the taste assumed before any reaction (the catalog's mean song by default).
     """
 
-    def __init__(self, history: int = 5, max_steps: int = 20, prior: np.ndarray | None = None) -> None:
+    def __init__(self, history: int = 5, max_steps: int = 60, prior: np.ndarray | None = None) -> None:
         self.history = int(history)
         self.max_steps = int(max_steps)
         self.prior = (np.full(N_FEATURES, 0.5, np.float32) if prior is None
@@ -86,6 +96,10 @@ class SessionTrace:
 
     # -- summaries -----------------------------------------------------------------------------
 
+    def rated(self) -> list[str]:
+        """The reactions given so far, in order (songs still playing left out)."""
+        return [r for r in self.reactions if r is not None]
+
     def _weighted_mean(self, weights: np.ndarray) -> np.ndarray | None:
         total = float(weights.sum())
         if total <= 0:
@@ -95,24 +109,21 @@ class SessionTrace:
     def _means(self) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Recency-weighted means of the liked and of the rejected songs (None when there are none)."""
         if self._cached is None:
-            self._cached = self._compute_means()
+            # The last `history` liked songs (a like counts twice a finish) and the last `history`
+            # rejected ones: recent enough to follow a taste that moves, many enough to be steady.
+            pos_w = np.zeros(len(self.played), np.float32)
+            neg_w = np.zeros(len(self.played), np.float32)
+            n_pos = n_neg = 0
+            for i in range(len(self.reactions) - 1, -1, -1):
+                reaction = self.reactions[i]
+                if reaction in _POSITIVE_WEIGHT and n_pos < self.history:
+                    pos_w[i] = _POSITIVE_WEIGHT[reaction]
+                    n_pos += 1
+                elif reaction in NEGATIVE and n_neg < self.history:
+                    neg_w[i] = 1.0
+                    n_neg += 1
+            self._cached = (self._weighted_mean(pos_w), self._weighted_mean(neg_w))
         return self._cached
-
-    def _compute_means(self) -> tuple[np.ndarray | None, np.ndarray | None]:
-        # The last `history` liked songs (a like counts twice a finish) and the last `history`
-        # rejected ones: recent enough to follow a taste that moves, many enough to be steady.
-        pos_w = np.zeros(len(self.played), np.float32)
-        neg_w = np.zeros(len(self.played), np.float32)
-        n_pos = n_neg = 0
-        for i in range(len(self.reactions) - 1, -1, -1):
-            reaction = self.reactions[i]
-            if reaction in _POSITIVE_WEIGHT and n_pos < self.history:
-                pos_w[i] = _POSITIVE_WEIGHT[reaction]
-                n_pos += 1
-            elif reaction in NEGATIVE and n_neg < self.history:
-                neg_w[i] = 1.0
-                n_neg += 1
-        return self._weighted_mean(pos_w), self._weighted_mean(neg_w)
 
     def _taste(self, pos: np.ndarray | None, neg: np.ndarray | None) -> np.ndarray:
         base = self.prior if pos is None else pos
@@ -122,23 +133,33 @@ class SessionTrace:
         return np.clip(base, 0.0, 1.0).astype(np.float32)
 
     def taste(self) -> np.ndarray:
-        """The (9,) scaled estimate of what this listener wants now."""
+        """The (9,) scaled estimate of what this listener wants now (what the console shows)."""
         pos, neg = self._means()
         return self._taste(pos, neg)
 
     def liked_any(self) -> bool:
-        """Whether any song of the session was liked or listened to the end (the taste is more than the prior)."""
+        """Whether any song was liked or listened to the end (the taste is more than the prior)."""
         return self._means()[0] is not None
+
+    def anchors(self, count: int = 4) -> np.ndarray:
+        """The features of the latest songs liked (else heard to the end), newest first: where to
+        look for more. (0, 9) before any."""
+        for wanted in (("like",), ("like", "finish")):
+            rows = [i for i in range(len(self.reactions) - 1, -1, -1) if self.reactions[i] in wanted][:count]
+            if rows:
+                return np.asarray([self.features[i] for i in rows], np.float32)
+        return np.zeros((0, N_FEATURES), np.float32)
+
+    def rejected(self) -> np.ndarray:
+        """The features of the songs skipped or disliked, (m, 9)."""
+        rows = [i for i, r in enumerate(self.reactions) if r in NEGATIVE]
+        return np.asarray([self.features[i] for i in rows], np.float32).reshape(-1, N_FEATURES)
 
     def recent(self) -> np.ndarray:
         """The scaled features of the last `history` songs, oldest first (possibly empty)."""
         if not self.features:
             return np.zeros((0, N_FEATURES), np.float32)
         return np.asarray(self.features[-self.history:], np.float32)
-
-    def rated(self) -> list[str]:
-        """The reactions given so far, in order (songs still playing left out)."""
-        return [r for r in self.reactions if r is not None]
 
     def skip_streak(self) -> int:
         streak = 0
@@ -151,32 +172,17 @@ class SessionTrace:
     def observation(self) -> np.ndarray:
         """The agent's state: a float32 vector of `OBS_DIM` values, all from visible history."""
         n = len(self.played)
-        pos, neg = self._means()
-        taste = self._taste(pos, neg)
-        recent = self.recent()
-        prior = self.prior
-        out = np.zeros(OBS_DIM, np.float32)
-        out[0:9] = recent.mean(axis=0) if n else prior
-        out[9:18] = prior if pos is None else pos
-        out[18:27] = prior if neg is None else neg
-        out[27:36] = self.features[-1] if n else prior
-        out[36:45] = taste
-        k = 45
-        out[k] = min(n / max(self.max_steps, 1), 1.0)
-        out[k + 1] = min(self.skip_streak() / 3.0, 1.0)
-        if len(recent) >= 2:
-            gaps = np.linalg.norm(np.diff(recent, axis=0), axis=1)
-            out[k + 2] = float(_alike(gaps).mean())
-            last_artists = self.artists[-self.history:]
-            out[k + 3] = (len(last_artists) - len(set(last_artists))) / (len(last_artists) - 1)
         rated = self.rated()
+        out = np.zeros(OBS_DIM, np.float32)
+        out[0] = min(n / max(self.max_steps, 1), 1.0)
+        counts = np.bincount([_CODE[r] for r in rated], minlength=4) if rated else np.zeros(4)
+        out[1:5] = np.minimum(counts / 10.0, 1.0)
+        out[5:9] = counts / max(len(rated), 1)
+        out[9] = min(self.skip_streak() / 3.0, 1.0)
         if rated:
-            out[k + 4 + _REACTIONS.index(rated[-1])] = 1.0
-            out[k + 8] = rated.count("like") / n
-            out[k + 9] = sum(r in _POSITIVE_WEIGHT for r in rated) / n
-        out[k + 10] = float(pos is not None)
-        out[k + 11] = float(neg is not None)
-        out[k + 12] = float(n == 0)
+            out[10 + _CODE[rated[-1]]] = 1.0
+        out[14] = float(self.liked_any())
+        out[15:24] = self.taste()
         return out
 
     def song_inputs(self, features: np.ndarray, popularity: np.ndarray,
@@ -184,32 +190,49 @@ class SessionTrace:
         """Describe candidate songs relative to this session: (k, `SONG_DIM`) float32.
 
         `features` are the songs' scaled features (k, 9), `popularity` in [0, 1], `artists` their
-        artist codes. Besides the song itself: distances to the taste, the recent songs and the
-        rejected ones, and whether its artist was just played (what boredom would react to).
+        artist codes. See the module's docstring for what is in it.
         """
         x = np.asarray(features, np.float32).reshape(-1, N_FEATURES)
         k = len(x)
-        n = len(self.played)
-        pos, neg = self._means()
-        taste = self._taste(pos, neg)
         out = np.zeros((k, SONG_DIM), np.float32)
-        out[:, :9] = x
-        out[:, 9] = np.asarray(popularity, np.float32).reshape(k)
-        out[:, 10] = np.linalg.norm(x - taste, axis=1)
-        if n:
-            recent = self.recent()
-            gaps = np.sqrt(((x[:, None, :] - recent[None, :, :]) ** 2).sum(-1))  # (k, h)
-            out[:, 11] = np.linalg.norm(x - recent.mean(axis=0), axis=1)
-            out[:, 12] = gaps[:, -1]
-            out[:, 13] = gaps.min(axis=1)
-            out[:, 14] = _alike(gaps[:, -1])
-            codes = np.asarray(artists, np.int64).reshape(k)
-            out[:, 16] = np.isin(codes, self.artists[-self.history:])
-            out[:, 17] = np.isin(codes, self.artists)
-        else:
-            out[:, 11] = out[:, 10]
-            out[:, 12] = out[:, 10]
-            out[:, 13] = out[:, 10]
-        out[:, 15] = 1.0 if neg is None else np.linalg.norm(x - neg, axis=1)
-        out[:, 18] = out[:, 10] if pos is None else np.linalg.norm(x - pos, axis=1)
+        out[:, 0] = np.asarray(popularity, np.float32).reshape(k)
+        out[:, 1] = np.linalg.norm(x - self.taste(), axis=1)
+        n = len(self.played)
+        if n == 0:
+            out[:, 2:8] = FAR
+            return out
+        past = np.asarray(self.features, np.float32)  # (n, 9)
+        d2 = np.maximum(((x * x).sum(1)[:, None] + (past * past).sum(1)[None, :] - 2.0 * x @ past.T), 0.0)
+        dist = np.sqrt(d2)  # (k, n)
+        codes = np.array([-1 if r is None else _CODE[r] for r in self.reactions])
+        age = (n - 1) - np.arange(n)
+        recency = RECENCY ** age
+        last = dist[:, -1]
+        out[:, 2] = last  # the song playing (or the last one)
+        out[:, 3] = dist[:, -self.history:].min(axis=1)
+
+        def nearest(mask: np.ndarray) -> np.ndarray:
+            return dist[:, mask].min(axis=1) if mask.any() else np.full(k, FAR, np.float32)
+
+        out[:, 4] = nearest(codes == 0)  # the nearest liked song
+        out[:, 5] = nearest((codes == 0) | (codes == 1))  # liked or heard to the end
+        out[:, 6] = nearest(codes >= 2)  # skipped or disliked
+        out[:, 7] = nearest(codes == 3)
+        col = 8
+        rated = codes >= 0
+        for width in WIDTHS:
+            kernel = np.exp(-d2 / (2 * width * width)) * recency  # (k, n)
+            for code in range(4):
+                mask = codes == code
+                out[:, col] = np.log1p(kernel[:, mask].sum(axis=1)) if mask.any() else 0.0
+                col += 1
+            out[:, col] = np.log1p(kernel[:, rated].sum(axis=1)) if rated.any() else 0.0
+            col += 1
+        codes_artist = np.asarray(artists, np.int64).reshape(k)
+        played_artists = np.asarray(self.artists, np.int64)
+        out[:, 18] = np.isin(codes_artist, played_artists[-self.history:])
+        out[:, 19] = np.isin(codes_artist, played_artists)
+        out[:, 20] = np.isin(codes_artist, played_artists[codes == 0])
+        out[:, 21] = np.isin(codes_artist, played_artists[codes >= 2])
+        out[:, 22] = _alike(last)
         return out

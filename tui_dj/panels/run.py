@@ -1,0 +1,245 @@
+"""Play a panel's listeners through the session API, and sum their sessions up.
+
+Every listener meets a fresh profile in a temporary data folder, `open_session` exactly as the
+console opens it (the DQN: the model given, learning online from every reaction; a baseline:
+`open_session(policy=...)`), and reacts to each song that plays: like then let it end, let it end,
+skip or dislike. The listener draws from a random stream of its own, the session from its own.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tui_dj.catalog import Catalog, builtin_catalog, load_catalog
+from tui_dj.learn.baselines import OraclePolicy, baselines
+from tui_dj.learn.policy import Policy
+from tui_dj.learn.simulate import EARLY, Streams
+from tui_dj.learn.songs import SongTable
+from tui_dj.panels.personas import personas
+from tui_dj.panels.playlists import (
+    PlaylistListener,
+    exportify_playlist,
+    tidytuesday_playlists,
+    without,
+)
+from tui_dj.session import open_session
+
+SONGS = 60
+BOOTSTRAP = 2000
+POLICIES = ("random", "popular", "liked-mean", "liked-mean-diverse", "linucb", "thompson", "dqn", "oracle")
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    """Which panel: `personas` on a catalog folder (None: the built-in catalog), or `playlists`
+    from the TidyTuesday file (its catalog saved in `catalog`) and an Exportify export."""
+
+    kind: str
+    catalog: str | None = None
+    tidytuesday: str | None = None
+    exportify: str | None = None
+
+
+@dataclass
+class PanelListener:
+    name: str
+    catalog: Catalog
+    make: Callable[[SongTable], Any]  # a fresh listener, given the songs of `catalog`
+    seed: int
+
+
+@dataclass
+class Result:
+    """One listener's session under one policy."""
+
+    listener: str
+    policy: str
+    outcomes: list[str] = field(default_factory=list)
+    followed: int = 0  # songs that followed the head of Up next seen while the one before played
+    changes: int = 0  # songs that followed one another without a dislike between
+
+    def rate(self, outcome: str, first: int = 0, last: int = SONGS) -> float:
+        """Share of songs `first`..`last` (0-based, end excluded) with this outcome; a song never
+        heard (the listener left) counts as not liked."""
+        heard = self.outcomes[first:last]
+        return sum(o == outcome for o in heard) / max(1, last - first)
+
+
+_LOADED: dict[PanelSpec, list[PanelListener]] = {}
+
+
+def _persona_listener(persona: Any, songs: SongTable) -> Any:
+    return persona.listener(songs)
+
+
+def _playlist_listener(features: np.ndarray, songs: SongTable) -> PlaylistListener:
+    return PlaylistListener(features)
+
+
+def load(spec: PanelSpec) -> list[PanelListener]:
+    """The listeners of a panel, in a fixed order (loaded once per process)."""
+    if spec in _LOADED:
+        return _LOADED[spec]
+    out: list[PanelListener] = []
+    if spec.kind == "personas":
+        catalog = builtin_catalog() if spec.catalog is None else load_catalog(Path(spec.catalog))
+        for persona in personas(catalog):
+            out.append(PanelListener(persona.name, catalog, partial(_persona_listener, persona), persona.seed))
+    elif spec.kind == "playlists":
+        assert spec.catalog is not None and spec.tidytuesday is not None
+        catalog = load_catalog(Path(spec.catalog))
+        lists = tidytuesday_playlists(Path(spec.tidytuesday))
+        if spec.exportify:
+            lists.append(exportify_playlist(Path(spec.exportify)))
+        ids = catalog.tracks["track_id"]
+        for playlist in lists:
+            rows = np.flatnonzero(ids.isin(playlist.track_ids).to_numpy())
+            if len(rows) < 2:
+                continue
+            features = catalog.features[rows]
+            rest = without(catalog, rows, f"{catalog.name} without {playlist.name}")
+            out.append(PanelListener(playlist.name, rest, partial(_playlist_listener, features), playlist.seed))
+    else:
+        raise ValueError(f"unknown panel {spec.kind!r}")
+    _LOADED[spec] = out
+    return out
+
+
+def make_policy(name: str) -> Policy | None:
+    """The policy a session runs (None: the DQN the session loads)."""
+    if name == "dqn":
+        return None
+    return {p.name: p for p in baselines()}[name]
+
+
+def play(listener: PanelListener, policy_name: str, model: str | None, songs: int = SONGS) -> Result:
+    """One session of `songs` songs for `listener`, through the session API."""
+    streams = Streams.spawn(listener.seed)  # the listener's stream; the session spawns its own
+    table = SongTable.from_catalog(listener.catalog)
+    person = listener.make(table)
+    policy = make_policy(policy_name)
+    if isinstance(policy, OraclePolicy):
+        policy.begin(person)
+    result = Result(listener.name, policy_name)
+    with tempfile.TemporaryDirectory() as data:
+        kwargs: dict[str, Any] = {"catalog": listener.catalog, "profile": "panel", "data_dir": data,
+                                  "seed": listener.seed, "policy": policy}
+        if model is not None and policy is None:
+            kwargs["model"] = model
+        with open_session(**kwargs) as session:
+            view = session.start()
+            for _ in range(songs):
+                playing = view.now_playing
+                if playing is None:
+                    break
+                head = view.queue[0].track if view.queue else None
+                outcome, _ = person.hear(table, playing.index, streams.listener)
+                result.outcomes.append(outcome)
+                if outcome == "quit":
+                    break
+                if outcome == "like":
+                    session.react("like")
+                    view = session.song_ended(view.play_number)
+                elif outcome == "finish":
+                    view = session.song_ended(view.play_number)
+                else:
+                    view = session.react(outcome)
+                if outcome != "dislike" and head is not None:
+                    result.changes += 1
+                    result.followed += int(view.now_playing == head)
+    return result
+
+
+def _play_task(spec: PanelSpec, index: int, policy_name: str, model: str | None, songs: int) -> Result:
+    import torch
+
+    torch.set_num_threads(1)
+    return play(load(spec)[index], policy_name, model, songs)
+
+
+def run_panel(spec: PanelSpec, policies: list[str], model: str | None = None, limit: int | None = None,
+              songs: int = SONGS, workers: int | None = None,
+              on_progress: Callable[[int, int], None] | None = None) -> list[Result]:
+    """Every listener of the panel (the first `limit`) under every policy."""
+    listeners = load(spec)
+    count = len(listeners) if limit is None else min(limit, len(listeners))
+    tasks = [(i, name) for name in policies for i in range(count)]
+    results: list[Result] = []
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 2)
+    if workers <= 1 or len(tasks) < 4:
+        for done, (i, name) in enumerate(tasks, 1):
+            results.append(play(listeners[i], name, model, songs))
+            if on_progress is not None:
+                on_progress(done, len(tasks))
+        return results
+    context = multiprocessing.get_context("spawn")  # torch and fork do not mix
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = [pool.submit(_play_task, spec, i, name, model, songs) for i, name in tasks]
+        for done, future in enumerate(futures, 1):
+            results.append(future.result())
+            if on_progress is not None:
+                on_progress(done, len(tasks))
+    return results
+
+
+def _median_ci(values: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float]:
+    idx = rng.integers(0, len(values), size=(BOOTSTRAP, len(values)))
+    boot = np.median(values[idx], axis=1)
+    return float(np.median(values)), float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))
+
+
+def summarise(results: list[Result], songs: int = SONGS) -> dict[str, Any]:
+    """Per policy: median and worst like rate over songs 21 on, median over the first 20, skip and
+    dislike rates, with 95% bootstrap intervals of the medians (resampling listeners); and each
+    policy's median like rate over songs 21 on against the DQN's, paired by listener."""
+    rng = np.random.default_rng(0)
+    by_policy: dict[str, list[Result]] = {}
+    for r in results:
+        by_policy.setdefault(r.policy, []).append(r)
+    summary: dict[str, Any] = {"songs": songs, "policies": {}}
+    late: dict[str, np.ndarray] = {}
+    for name, rows in by_policy.items():
+        rows.sort(key=lambda r: r.listener)
+        late[name] = np.array([r.rate("like", EARLY, songs) for r in rows])
+        early = np.array([r.rate("like", 0, EARLY) for r in rows])
+        skips = np.array([r.rate("skip", 0, songs) for r in rows])
+        dislikes = np.array([r.rate("dislike", 0, songs) for r in rows])
+        changes = sum(r.changes for r in rows)
+        worst = int(np.argmin(late[name]))
+        summary["policies"][name] = {
+            "listeners": len(rows),
+            "like_late": dict(zip(("median", "low", "high"), _median_ci(late[name], rng), strict=True)),
+            "like_early": dict(zip(("median", "low", "high"), _median_ci(early, rng), strict=True)),
+            "worst_late": float(late[name][worst]),
+            "worst_listener": rows[worst].listener,
+            "skip_rate": float(np.median(skips)),
+            "dislike_rate": float(np.median(dislikes)),
+            "quit_rate": float(np.mean([r.outcomes[-1:] == ["quit"] for r in rows])),
+            "up_next_followed": sum(r.followed for r in rows) / changes if changes else float("nan"),
+            "per_listener": {r.listener: round(r.rate("like", EARLY, songs), 4) for r in rows},
+        }
+    if "dqn" in late:
+        for name, values in late.items():
+            if name == "dqn" or len(values) != len(late["dqn"]):
+                continue
+            if np.median(values) <= 0:
+                continue  # no ratio to a policy that liked nothing
+            idx = rng.integers(0, len(values), size=(BOOTSTRAP, len(values)))
+            dqn_boot = np.median(late["dqn"][idx], axis=1)
+            other_boot = np.median(values[idx], axis=1)
+            ratio = dqn_boot / np.maximum(other_boot, 1e-9)
+            summary["policies"][name]["dqn_ratio"] = {
+                "median": float(np.median(late["dqn"]) / float(np.median(values))),
+                "low": float(np.percentile(ratio, 2.5)), "high": float(np.percentile(ratio, 97.5)),
+            }
+    return summary
