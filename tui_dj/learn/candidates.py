@@ -106,8 +106,14 @@ class CandidateGenerator:
         point = np.asarray(point, np.float32)
         want = count + len(exclude)
         if self.clustered:
-            ranked = np.argsort(((self.centres - point) ** 2).sum(1))
+            d_c = ((self.centres - point) ** 2).sum(1)
+            # The nearest few clusters in order (a partial sort), all of them when that is too few.
+            top = np.argpartition(d_c, 15)[:16] if len(d_c) > 16 else np.arange(len(d_c))
+            ranked = top[np.argsort(d_c[top])]
             sizes = np.cumsum(self.offsets[ranked + 1] - self.offsets[ranked])
+            if sizes[-1] < 8 * want:
+                ranked = np.argsort(d_c)
+                sizes = np.cumsum(self.offsets[ranked + 1] - self.offsets[ranked])
             used = max(4, int(np.searchsorted(sizes, 8 * want)) + 1)
             pool = self._members(ranked[:used])
             d = ((self.features[pool] - point) ** 2).sum(1)

@@ -54,12 +54,15 @@ class DJ:
     def __init__(self, songs: SongTable, policy: Policy, generator: CandidateGenerator,
                  rng: np.random.Generator, trace: SessionTrace | None = None,
                  banned: set[int] | None = None, recent: list[int] | None = None,
-                 policy_rng: np.random.Generator | None = None) -> None:
+                 policy_rng: np.random.Generator | None = None, steady: bool = False) -> None:
         self.songs = songs
         self.policy = policy
         self.generator = generator
         self.rng = rng  # the candidates' draws
         self.policy_rng = policy_rng if policy_rng is not None else rng  # the policy's and ε's draws
+        # `steady`: songs already ranked are scored again with the fresh candidates, so a table a
+        # person watches keeps its rows and shows how each one moved (the session's DJ).
+        self.steady = steady
         self.trace = trace if trace is not None else SessionTrace(prior=songs.prior)
         self.banned: set[int] = set(banned or ())  # disliked (or kept out by the caller): never played
         self.recent: deque[int] = deque(recent or (), maxlen=NO_REPEAT)
@@ -176,7 +179,7 @@ class DJ:
             if len(rows):
                 break
         assert rows is not None
-        shown = np.fromiter((r for r, _ in self.ranked), np.int64)
+        shown = np.fromiter((r for r, _ in self.ranked), np.int64) if self.steady else np.zeros(0, np.int64)
         if len(shown):
             shown = shown[~np.isin(shown, self._excluded(True)) & (shown != (locked if locked is not None else -1))]
             rows = np.concatenate([rows, shown[~np.isin(shown, rows)]])

@@ -37,6 +37,11 @@ BOREDOM_ALIKE = 0.3
 BOREDOM_ARTIST = 0.25
 REPEAT_PENALTY = 0.4  # hearing the very same song again in one session
 MEAN_POPULARITY = 0.45
+LIKE_FLOOR = 0.4  # appeal 0.4: about 1.35 widths from the taste
+FINISH_FLOOR = 0.2  # about 1.8 widths; twice the day-to-day noise above a song that does not fit
+# Below: a dislike. Only a song that does not fit and also bores (a near-repeat, the same artist
+# again) or is very unpopular gets this low: dislikes are rare.
+DISLIKE_BAR = -0.25
 PATIENCE_CHANGE = {"like": 1.0, "finish": 0.5, "skip": -1.0, "dislike": -1.5}
 
 
@@ -75,14 +80,17 @@ class Listener:
 
     def calibrate(self, songs: SongTable) -> Listener:
         """Set the bars from the catalog: the songs above the like bar are the `like_share` of it
-        that fits this taste best (measured on up to 20,000 of them)."""
+        that fits this taste best, the next `finish_share` are heard out (measured on up to 20,000
+        of them), short of a floor for a taste the catalog holds little of."""
         rows = np.arange(len(songs)) if len(songs) <= 20_000 else \
             np.random.default_rng(0).choice(len(songs), size=20_000, replace=False)
         fit = self.appeal(songs.features[rows]) + self.popularity_weight * (songs.popularity[rows] - MEAN_POPULARITY)
         h = self.habits
-        self.like_bar = float(np.quantile(fit, 1.0 - h.like_share))
-        self.finish_bar = float(np.quantile(fit, max(0.0, 1.0 - h.like_share - h.finish_share)))
-        self.dislike_bar = self.finish_bar - 0.5
+        # Never below a floor: a song that does not fit at all is not liked, or heard out, just
+        # because the catalog holds little of this taste.
+        self.like_bar = max(LIKE_FLOOR, float(np.quantile(fit, 1.0 - h.like_share)))
+        self.finish_bar = max(FINISH_FLOOR, float(np.quantile(fit, max(0.0, 1.0 - h.like_share - h.finish_share))))
+        self.dislike_bar = DISLIKE_BAR
         return self
 
     @classmethod

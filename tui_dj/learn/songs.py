@@ -55,9 +55,12 @@ class SongTable:
         n = len(self.features)
         rows = np.arange(n) if n <= 20_000 else np.sort(rng.choice(n, size=20_000, replace=False))
         reference = self.features[rng.choice(n, size=min(n, 2000), replace=False)]
-        x = self.features[rows]
-        d2 = (x * x).sum(1)[:, None] + (reference * reference).sum(1)[None] - 2.0 * x @ reference.T
-        crowd = (d2 < CROWD_RADIUS**2).sum(1) + 1.0
+        ref_sq = (reference * reference).sum(1)[None]
+        crowd = np.ones(len(rows))
+        for start in range(0, len(rows), 1024):  # blocks of (1024, 2000): a few MB, not 160
+            x = self.features[rows[start:start + 1024]]
+            d2 = (x * x).sum(1)[:, None] + ref_sq - 2.0 * x @ reference.T
+            crowd[start:start + len(x)] += (d2 < CROWD_RADIUS**2).sum(1)
         weights = np.zeros(n)
         weights[rows] = 1.0 / crowd
         return weights / weights.sum()

@@ -180,7 +180,7 @@ def open_session(
         banned = set(np.flatnonzero(cat.tracks["track_id"].isin(list(store.disliked(profile)) + list(exclude or []))
                                     .to_numpy()).tolist())
         dj = DJ(songs, policy, generator, streams.candidates, trace, banned=banned, recent=recent,
-                policy_rng=streams.policy)
+                policy_rng=streams.policy, steady=True)
         session = Session(cat, dj, agent=agent, metadata=metadata, profile=profile, paths=paths, store=store,
                           lock=lock, read_only=read_only, model_source=source, notice=notice,
                           autosave_s=autosave_s)
