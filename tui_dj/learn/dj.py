@@ -25,6 +25,9 @@ from tui_dj.learn.trace import SessionTrace
 NO_REPEAT = 50  # a song played within the last this-many plays is not picked again (while others remain)
 TRACE_KEEP = 200  # older songs weigh next to nothing in the taste: dropping them keeps a step O(1)
 TABLE_SIZE = 32  # candidates kept ranked; the console shows fifteen or so
+# A pick with nothing the listener reacted to within this distance is "exploring": a sound new to
+# the session (marked so in Up next), whether the policy's scores or ε chose it.
+EXPLORE_RADIUS = 0.35
 
 
 @dataclass(frozen=True)
@@ -194,12 +197,18 @@ class DJ:
         allowed = np.flatnonzero(rows != skip) if skip is not None else np.arange(len(rows))
         if self.policy.explore and self.policy_rng.random() < self.policy.explore:
             j = int(allowed[self.policy_rng.integers(len(allowed))])
-            why = "explore"
         else:
             j = int(allowed[np.argmax(scores[allowed])])
-            why = "best"
         row = int(rows[j])
+        why = "explore" if self._new_sound(row) else "best"
         return Pick(row, why, decision.state, None if decision.encodings is None else decision.encodings[j])
+
+    def _new_sound(self, row: int) -> bool:
+        rated = [f for f, r in zip(self.trace.features, self.trace.reactions, strict=True) if r is not None]
+        if not rated:
+            return False  # nothing is known yet: every first pick would be "exploring"
+        d = np.sqrt(((np.asarray(rated) - self.songs.features[row]) ** 2).sum(1)).min()
+        return bool(d > EXPLORE_RADIUS)
 
     def _rank(self, keep_head: bool) -> None:
         locked = self.head.row if keep_head and self.head is not None else None

@@ -23,7 +23,9 @@ from tui_dj.catalog.model import N_FEATURES
 from tui_dj.learn.rewards import NEGATIVE, REACTIONS
 
 # How much each reaction says "more of this": the weights of the liked-songs mean and the taste.
-_POSITIVE_WEIGHT = {"like": 1.0, "finish": 0.5}
+# A like says "this, exactly"; a song heard to the end only "around here".
+_POSITIVE_WEIGHT = {"like": 1.0, "finish": 0.25}
+TASTE_SONGS = 8  # the latest liked (and heard-out) songs the taste is the weighted mean of
 _CODE = {r: i for i, r in enumerate(REACTIONS)}  # like 0, finish 1, skip 2, dislike 3
 WIDTHS = (0.1, 0.25)  # kernel widths in scaled feature space: "the same sound" and "that kind of music"
 RECENCY = 0.97  # a reaction `a` songs ago weighs RECENCY ** a
@@ -109,14 +111,14 @@ class SessionTrace:
     def _means(self) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Recency-weighted means of the liked and of the rejected songs (None when there are none)."""
         if self._cached is None:
-            # The last `history` liked songs (a like counts twice a finish) and the last `history`
+            # The last few liked songs (a like counts four times a finish) and the last `history`
             # rejected ones: recent enough to follow a taste that moves, many enough to be steady.
             pos_w = np.zeros(len(self.played), np.float32)
             neg_w = np.zeros(len(self.played), np.float32)
             n_pos = n_neg = 0
             for i in range(len(self.reactions) - 1, -1, -1):
                 reaction = self.reactions[i]
-                if reaction in _POSITIVE_WEIGHT and n_pos < self.history:
+                if reaction in _POSITIVE_WEIGHT and n_pos < TASTE_SONGS:
                     pos_w[i] = _POSITIVE_WEIGHT[reaction]
                     n_pos += 1
                 elif reaction in NEGATIVE and n_neg < self.history:
