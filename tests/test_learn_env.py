@@ -106,6 +106,30 @@ def test_boredom_grows_with_alike_songs_and_can_be_switched_off(songs: SongTable
     assert calm.boredom == 0.0
 
 
+def test_boredom_comes_from_near_repeats_and_artists_not_from_staying_in_a_taste(songs: SongTable) -> None:
+    """Ten different songs of one taste, by ten artists, bore no one; the same sound again does."""
+    f = songs.features
+    d = np.linalg.norm(f - f[0], axis=1)
+    order = np.argsort(d)
+    # Songs of the same taste, but each more than a near-repeat away from the others.
+    varied: list[int] = []
+    for i in order[1:]:
+        if d[i] > 0.5:
+            break
+        if all(np.linalg.norm(f[i] - f[j]) > 0.15 for j in varied):
+            varied.append(int(i))
+    assert len(varied) >= 6
+    person = _listener(songs, drift=False, quit=False)
+    rng = np.random.default_rng(0)
+    for k, i in enumerate(varied[:6]):
+        person.react(i, f[i], 0.45, 5000 + k, rng)
+    assert person.boredom < 0.1
+    same = _listener(songs, drift=False, quit=False)
+    for k in range(6):  # one sound, one artist, again and again
+        same.react(10_000 + k, f[0] + 0.01, 0.45, 7, rng)
+    assert same.boredom > 0.5
+
+
 def test_drift_moves_taste_toward_enjoyed_songs(songs: SongTable) -> None:
     listener = _listener(songs, boredom=False)
     listener.finish_bar = -10.0  # everything is enjoyed
