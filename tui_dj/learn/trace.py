@@ -98,7 +98,7 @@ class SessionTrace:
 
     # -- summaries -----------------------------------------------------------------------------
 
-    def rated(self) -> list[str]:
+    def reacted(self) -> list[str]:
         """The reactions given so far, in order (songs still playing left out)."""
         return [r for r in self.reactions if r is not None]
 
@@ -165,7 +165,7 @@ class SessionTrace:
 
     def skip_streak(self) -> int:
         streak = 0
-        for reaction in reversed(self.rated()):
+        for reaction in reversed(self.reacted()):
             if reaction not in NEGATIVE:
                 break
             streak += 1
@@ -174,15 +174,15 @@ class SessionTrace:
     def observation(self) -> np.ndarray:
         """The agent's state: a float32 vector of `OBS_DIM` values, all from visible history."""
         n = len(self.played)
-        rated = self.rated()
+        reacted = self.reacted()
         out = np.zeros(OBS_DIM, np.float32)
         out[0] = min(n / max(self.max_steps, 1), 1.0)
-        counts = np.bincount([_CODE[r] for r in rated], minlength=4) if rated else np.zeros(4)
+        counts = np.bincount([_CODE[r] for r in reacted], minlength=4) if reacted else np.zeros(4)
         out[1:5] = np.minimum(counts / 10.0, 1.0)
-        out[5:9] = counts / max(len(rated), 1)
+        out[5:9] = counts / max(len(reacted), 1)
         out[9] = min(self.skip_streak() / 3.0, 1.0)
-        if rated:
-            out[10 + _CODE[rated[-1]]] = 1.0
+        if reacted:
+            out[10 + _CODE[reacted[-1]]] = 1.0
         out[14] = float(self.liked_any())
         out[15:24] = self.taste()
         return out
@@ -221,14 +221,14 @@ class SessionTrace:
         out[:, 6] = nearest(codes >= 2)  # skipped or disliked
         out[:, 7] = nearest(codes == 3)
         col = 8
-        rated = codes >= 0
+        reacted = codes >= 0
         for width in WIDTHS:
             kernel = np.exp(-d2 / (2 * width * width)) * recency  # (k, n)
             for code in range(4):
                 mask = codes == code
                 out[:, col] = np.log1p(kernel[:, mask].sum(axis=1)) if mask.any() else 0.0
                 col += 1
-            out[:, col] = np.log1p(kernel[:, rated].sum(axis=1)) if rated.any() else 0.0
+            out[:, col] = np.log1p(kernel[:, reacted].sum(axis=1)) if reacted.any() else 0.0
             col += 1
         candidate_artists = np.asarray(artists, np.int64).reshape(k).tolist()
         played = self.artists

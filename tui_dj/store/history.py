@@ -279,18 +279,18 @@ class HistoryStore:
         """Songs whose latest rating by this profile is a like, in the order they were first liked."""
         rows = self._query(
             """
-            WITH rated AS (
+            WITH reacted AS (
                 SELECT track_id, kind, time, id,
                        row_number() OVER (PARTITION BY track_id ORDER BY time DESC, id DESC) AS latest
                 FROM events
                 WHERE profile = ? AND reverted IS NULL AND kind IN ('like', 'dislike')
             ),
             first_like AS (
-                SELECT track_id, min(time) AS liked_at FROM rated WHERE kind = 'like' GROUP BY track_id
+                SELECT track_id, min(time) AS liked_at FROM reacted WHERE kind = 'like' GROUP BY track_id
             )
             SELECT t.track_id, t.name, t.artist, t.album, t.genres, t.popularity, t.duration_ms,
                    t.features, f.liked_at
-            FROM rated r JOIN first_like f USING (track_id) JOIN tracks t USING (track_id)
+            FROM reacted r JOIN first_like f USING (track_id) JOIN tracks t USING (track_id)
             WHERE r.latest = 1 AND r.kind = 'like'
             ORDER BY f.liked_at, t.track_id
             """,
