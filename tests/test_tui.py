@@ -254,9 +254,9 @@ async def test_a_keymap_remaps_keys(session: Any) -> None:
         await pilot.press("j", "plus", "l", "n")  # the old keys no longer act
         await settle(pilot, app)
         assert (session.stats.likes, session.stats.skips) == (1, 1)
-        keys = {d.split()[0]: k for k, d in app.screen.key_list()}  # type: ignore[attr-defined]
+        keys = {binding_id: k for k, _, binding_id in app.screen.key_list()}  # type: ignore[attr-defined]
         # The arrow is its own binding (dj.skip_arrow), so remapping dj.skip leaves it in place.
-        assert keys["Like"] == "+" and sorted(keys["Skip"].split()) == ["j", "→"]
+        assert (keys["dj.like"], keys["dj.skip"], keys["dj.skip_arrow"]) == ("+", "j", "→")
 
 
 async def test_a_song_that_reaches_its_end_counts_as_finished(session: Any) -> None:
@@ -491,3 +491,241 @@ async def test_forgiving_a_dislike_in_the_history(session: Any) -> None:
             assert time.monotonic() < deadline
             await pilot.pause(0.02)
         assert disliked.track_id not in {e.track_id for e in session.history(50) if e.kind == "dislike"}
+
+
+class TellingApp(DJApp):
+    """The console, keeping every notification with its title and severity."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.told: list[tuple[str, str, str]] = []
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", **kwargs: Any) -> None:  # type: ignore[override]
+        self.told.append((str(message), title, str(severity)))
+        super().notify(message, title=title, severity=severity, **kwargs)
+
+
+async def test_a_catalog_that_runs_out_says_so_once_and_recovers(tmp_path: Path) -> None:
+    session = open_session(catalog=builtin_catalog(2, seed=1), data_dir=tmp_path, seed=1)
+    app = TellingApp(session, speed=0.5)  # the song clock runs: half a second a song
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, app)
+            await pilot.press("d")
+            await settle(pilot, app)
+            await pilot.press("d")
+            await settle(pilot, app)
+            assert app.view is not None and app.view.out_of_songs and app.view.now_playing is None
+            events_then = len(session.history(100))
+            await pilot.pause(1.5)  # three songs' worth of clock: nothing may start, end or fail
+            assert app.pending == 0 and app.progress == 0.0
+            assert len(session.history(100)) == events_then
+            out = [m for m, _, _ in app.told if "nothing can play" in m]
+            assert len(out) == 1, app.told
+            assert not [t for t in app.told if t[2] == "error"], app.told
+            # Undo brings the last disliked song back; pause at once so that it does not end.
+            await pilot.press("u", "space")
+            await settle(pilot, app)
+            assert app.view is not None and app.view.now_playing is not None and not app.view.out_of_songs
+            assert any(m.startswith("Took back the dislike") for m, _, _ in app.told)
+            # Still a console: the song can be liked, the history opens, q quits.
+            await pilot.press("l")
+            await settle(pilot, app)
+            assert session.stats.likes == 1
+            await pilot.press("h")
+            assert isinstance(app.screen, HistoryScreen)
+            await pilot.press("escape", "q")
+            deadline = time.monotonic() + 20
+            while not app.closed:
+                assert time.monotonic() < deadline
+                await pilot.pause(0.05)
+        assert app.return_value is None
+        assert len([m for m, _, _ in app.told if "nothing can play" in m]) == 1
+    finally:
+        session.close()
+
+
+async def test_the_console_says_which_model_plays(tmp_path: Path) -> None:
+    session = _open(tmp_path, profile="ana")
+    app = TellingApp(session, autoplay=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert ("Playing with the bundled model.", "tui-dj", "information") in app.told
+        assert str(app.screen.query_one("#stats-model").render()) == "model: the bundled model"
+        await pilot.press("l", "q")
+        while not app.closed:
+            await pilot.pause(0.05)
+    reopened = _open(tmp_path, profile="ana")  # now the profile has a model of its own
+    app = TellingApp(reopened, autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        assert "Playing with profile ana's own (from the bundled model)." in [m for m, _, _ in app.told]
+        await pilot.press("question_mark")
+        assert "profile ana's own" in str(app.screen.query_one("#help-box").border_subtitle)
+    reopened.close()
+
+
+@pytest.mark.parametrize("where", ["main", "search", "help", "history"])
+async def test_ctrl_c_quits_from_any_screen_and_saves(tmp_path: Path, where: str) -> None:
+    session = _open(tmp_path, profile="ana")
+    app = DJApp(session, autoplay=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("l")
+        await settle(pilot, app)
+        if where != "main":
+            await pilot.press({"search": "slash", "help": "question_mark", "history": "h"}[where])
+            assert not isinstance(app.screen, MainScreen)
+        await pilot.press("ctrl+c")
+        deadline = time.monotonic() + 20
+        while not app.closed:
+            assert time.monotonic() < deadline, "ctrl+c did not quit"
+            await pilot.pause(0.05)
+    assert app.return_value is None
+    assert app.what_was_kept(tmp_path) == f"Saved profile 'ana' (its model and listening history) in {tmp_path}."
+    reopened = _open(tmp_path, profile="ana")
+    try:
+        assert [e.kind for e in reopened.history(10)].count("like") == 1
+        assert reopened.model_description.startswith("profile ana's own")
+    finally:
+        reopened.close()
+
+
+async def test_a_read_only_console_says_nothing_was_saved_when_it_closes(tmp_path: Path) -> None:
+    first = _open(tmp_path, profile="ana")
+    second = _open(tmp_path, profile="ana")
+    try:
+        app = DJApp(second, autoplay=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, app)
+            await pilot.press("q")
+            while not app.closed:
+                await pilot.pause(0.05)
+        assert app.what_was_kept(tmp_path) == ("Profile 'ana' was open in another tui-dj, so nothing was "
+                                               "saved (read-only).")
+    finally:
+        second.close()
+        first.close()
+
+
+async def test_what_was_kept_when_nothing_was_learned_or_nothing_opened(tmp_path: Path) -> None:
+    session = _open(tmp_path)
+    app = DJApp(session, autoplay=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("q")
+        while not app.closed:
+            await pilot.pause(0.05)
+    assert app.what_was_kept(tmp_path) == (f"Saved profile 'default' (its listening history; no reactions, "
+                                           f"so its model is as it was) in {tmp_path}.")
+
+    import threading
+
+    never = threading.Event()
+    opening = DJApp(lambda: never.wait(30) or _open(tmp_path), autoplay=False)  # type: ignore[arg-type, func-returns-value]
+    async with opening.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        await pilot.press("ctrl+c")  # while the catalog and the model are still loading
+        await pilot.pause(0.1)
+        assert not opening.session_open
+        assert opening.what_was_kept(tmp_path) == "Quit before the DJ had opened; nothing was saved."
+        never.set()  # the session opens after all, and the quit already asked for closes it
+        deadline = time.monotonic() + 30
+        while not opening.closed:
+            assert time.monotonic() < deadline
+            await pilot.pause(0.05)
+
+
+def _shown(app: DJApp) -> set[str]:
+    """The ids of the main screen's panels that are on screen (displayed, with some size)."""
+    return {w.id for w in app.screen.query("#now, #queue, #taste, #qtable, #stats, #too-small")
+            if w.id and w.display and w.region.width > 0 and w.region.height > 0
+            and all(a.display for a in w.ancestors_with_self if hasattr(a, "display"))}
+
+
+@pytest.mark.parametrize(("size", "panels"), [
+    ((40, 12), {"now", "queue"}),
+    ((80, 15), {"now", "queue"}),
+    ((80, 20), {"now", "queue", "taste"}),
+    ((60, 24), {"now", "queue", "qtable"}),
+    ((60, 40), {"now", "queue", "taste", "qtable", "stats"}),
+    ((80, 24), {"now", "queue", "taste", "qtable", "stats"}),
+    ((200, 50), {"now", "queue", "taste", "qtable", "stats"}),
+    ((39, 24), {"too-small"}),
+    ((80, 11), {"too-small"}),
+])
+async def test_panels_fold_as_the_terminal_shrinks(session: Any, size: tuple[int, int], panels: set[str]) -> None:
+    app = DJApp(session, autoplay=False)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        assert _shown(app) == panels
+        for panel in panels - {"too-small"}:  # nothing shown is squeezed below a usable size
+            region = app.screen.query_one(f"#{panel}").region
+            assert region.width >= 30 and region.height >= 4, (panel, region)
+        if panels == {"too-small"}:
+            said = str(app.screen.query_one("#too-small").render())
+            assert f"Make the terminal at least 40×12 (it is {size[0]}×{size[1]} now)" in said
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause(0.2)
+            assert _shown(app) == {"now", "queue", "taste", "qtable", "stats"}
+
+
+@pytest.mark.parametrize("width", [40, 50, 60, 70, 80, 120])
+async def test_the_footer_leaves_out_whole_keys_the_least_used_first(session: Any, width: int) -> None:
+    app = DJApp(session, autoplay=False)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.pause(0.1)
+        keys = [k for k in app.screen.query("FooterKey") if k.display]
+        shown = [k.key for k in keys]  # type: ignore[attr-defined]
+        assert sum(k.region.width + k.styles.margin.width for k in keys) <= width
+        assert all(k.region.width == k.render().cell_len for k in keys)  # type: ignore[attr-defined]
+        must = ["q", "question_mark", "l", "n", "d"] + (["u"] if width >= 50 else []) + (["space"] if width >= 60 else [])
+        assert set(must) <= set(shown), shown
+        if width >= 80:
+            assert set(shown) == {"l", "n", "d", "u", "space", "slash", "h", "question_mark", "q"}
+
+
+async def test_table_cells_use_the_free_width_and_end_with_an_ellipsis_when_cut(tmp_path: Path) -> None:
+    session = _open(tmp_path)
+    app = DJApp(session, autoplay=False)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, app)
+            for table in (app.screen.query_one(QueueTable), app.screen.query_one(QTable)):
+                widths = [c.get_render_width(table) for c in table.columns.values()]
+                assert sum(widths) + 1 == table.size.width  # every cell but the scrollbar's
+                names = [str(table.get_row_at(r)[0]) for r in range(table.row_count)]
+                title = next(iter(table.columns.values()))
+                cut = [n for n in names if len(n) > title.width]
+                assert cut, "this seeded queue has titles too long for 80 columns"
+                for row, name in enumerate(names):
+                    line = table.render_line(row + 1).text  # the header is line 0
+                    shown = line[1:1 + title.width].rstrip()
+                    assert shown == name or (name in cut and shown.endswith("…") and name.startswith(shown[:-1]))
+    finally:
+        session.close()
+
+
+async def test_help_lists_every_binding_id_the_keymap_can_name(session: Any) -> None:
+    app = DJApp(session, autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("question_mark")
+        table = app.screen.query_one("#help-keys", DataTable)
+        listed = {str(table.get_row_at(i)[2]) for i in range(table.row_count)}
+        assert DJApp.binding_ids() <= listed
+        assert {"dj.like", "dj.quit", "dj.quit_ctrl_c", "dj.history.forgive"} <= DJApp.binding_ids()
+
+
+def test_a_misspelled_keymap_id_is_one_sentence_naming_the_nearest(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tui_dj.cli import app as cli
+
+    (tmp_path / "keymap.toml").write_text('[keys]\n"dj.dislke" = "x"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["play", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert "'dj.dislke'" in lines[0] and "did you mean 'dj.dislike'?" in lines[0]

@@ -1,8 +1,10 @@
-"""What the console looks like: the main screen at 80x24 and 120x40, and the help screen.
+"""What the console looks like: the main screen from the smallest terminal it works in (40x12) to
+200x50, the request for a bigger terminal below that, and the help screen.
 
-The session is seeded, the song clock is still (`autoplay=False`) and nothing on screen is a clock,
-so the pictures are the same on every run. Regenerate with `pytest tests/test_tui_snapshots.py
---snapshot-update` after a deliberate change, and look at them before committing.
+The session is seeded, the song clock is still (`autoplay=False`), the notifications are cleared
+and nothing on screen is a clock, so the pictures are the same on every run. Regenerate with
+`pytest tests/test_tui_snapshots.py --snapshot-update` after a deliberate change, and look at them
+before committing.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ async def _settled(pilot: Pilot[Any]) -> None:
     while app.pending or app.view is None:
         assert time.monotonic() < deadline
         await pilot.pause(0.01)
+    app.clear_notifications()  # "Playing with the bundled model." would cover a panel
     await pilot.pause()
 
 
@@ -43,12 +46,10 @@ async def _help(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
-def test_main_screen_80x24(snap_compare: Any, app: DJApp) -> None:
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_settled)
-
-
-def test_main_screen_120x40(snap_compare: Any, app: DJApp) -> None:
-    assert snap_compare(app, terminal_size=(120, 40), run_before=_settled)
+@pytest.mark.parametrize("size", [(40, 12), (60, 24), (80, 24), (120, 40), (200, 50), (30, 10)],
+                         ids=lambda size: f"{size[0]}x{size[1]}")
+def test_main_screen(snap_compare: Any, app: DJApp, size: tuple[int, int]) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=_settled)
 
 
 def test_help_screen(snap_compare: Any, app: DJApp) -> None:

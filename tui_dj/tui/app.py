@@ -16,14 +16,16 @@ import os
 import queue
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App
+from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_dj.errors import TuiDjError
+from tui_dj.errors import Interrupted, TuiDjError
+from tui_dj.tui.fast_table import LiveTable
 from tui_dj.tui.main_screen import MainScreen
 from tui_dj.tui.messages import (
     Action,
@@ -33,7 +35,7 @@ from tui_dj.tui.messages import (
     Requested,
     SessionClosed,
 )
-from tui_dj.tui.screens import HistoryScreen, SearchScreen
+from tui_dj.tui.screens import HelpScreen, HistoryScreen, SearchScreen
 
 if TYPE_CHECKING:
     from tui_dj.session import Session, SessionView
@@ -69,6 +71,12 @@ class DJApp(App[str | None]):
 
     CSS_PATH = Path(__file__).with_name("dj.tcss")  # absolute: subclasses live elsewhere
     TITLE = "tui-dj"
+    # ctrl+c quits from any screen as q does (saving first), instead of Textual's "press q" hint;
+    # before a widget's own ctrl+c (the search box would copy).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+c", "quit", "Quit", id="dj.quit_ctrl_c", show=False, priority=True,
+                tooltip="Save and quit, from any screen"),
+    ]
 
     def __init__(
         self,
@@ -97,22 +105,43 @@ class DJApp(App[str | None]):
         self._pending = 0
         self._ending_play: int | None = None
         self._timer: Timer | None = None
-        self._keymap = dict(keymap or {})
+        self._user_keymap = dict(keymap or {})  # not `_keymap`: Textual's App has one of its own
         self._freeze_gc = freeze_gc
         if theme:
             self.theme = theme
 
     # -- lifecycle -----------------------------------------------------------------------------
     def on_mount(self) -> None:
-        if self._keymap:
-            self.set_keymap(self._keymap)
-        self.push_screen(MainScreen())
+        if self._user_keymap:
+            self.set_keymap(self._user_keymap)
+        self.push_screen(MainScreen(self._user_keymap))
         self._session_worker()
         if self._opener is not None:
             self.submit_action("open")
         self.submit_action("start")
         if self.autoplay:
             self._timer = self.set_interval(TICK_S, self._tick)
+
+    @classmethod
+    def binding_ids(cls) -> set[str]:
+        """The id of every binding of the console, its screens and tables: what keymap.toml names."""
+        ids = set()
+        for owner in (cls, MainScreen, LiveTable, HelpScreen, HistoryScreen, SearchScreen):
+            ids |= {b.id for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
+        return ids
+
+    def what_was_kept(self, data_dir: Path) -> str:
+        """One line for the terminal once the console has closed: what was saved, and where."""
+        if self._session is None:
+            return "Quit before the DJ had opened; nothing was saved."
+        profile = self._session.profile
+        if self._session.read_only:
+            return f"Profile {profile!r} was open in another tui-dj, so nothing was saved (read-only)."
+        s = self._session.stats
+        if s.likes + s.finishes + s.skips + s.dislikes == 0:
+            return (f"Saved profile {profile!r} (its listening history; no reactions, so its model is as "
+                    f"it was) in {data_dir}.")
+        return f"Saved profile {profile!r} (its model and listening history) in {data_dir}."
 
     @property
     def session(self) -> Session:
@@ -268,18 +297,34 @@ class DJApp(App[str | None]):
             # would freeze the screen for a third of a second now and then.
             gc.collect()
             gc.freeze()
-        if self.view is None and view.notice:
-            self.notify(view.notice, title="tui-dj", timeout=8)
+        if self.view is None:
+            self._opened(view)
         if self.view is not None and self._freeze_gc:
             self.call_after_refresh(self._collect_if_due)
         self.view = view
-        if new_song:
+        if new_song or view.now_playing is None:  # nothing plays (out of songs): the clock shows 0
             self.progress = 0.0
             self._ending_play = None
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen):
                 screen.show_view(view)
                 self._show_progress(screen)
+
+    def _opened(self, view: SessionView) -> None:
+        """The first view: say which model plays (in the stats panel too), and the session's notice."""
+        model = self.model_description
+        if model:
+            self.notify(f"Playing with {model}.", title="tui-dj", timeout=6)
+            for screen in self.screen_stack:
+                if isinstance(screen, MainScreen):
+                    screen.show_model(model)
+        if view.notice:
+            self.notify(view.notice, title="tui-dj", timeout=8)
+
+    @property
+    def model_description(self) -> str | None:
+        """Which model the session plays with, in words (None while it opens)."""
+        return self._session.model_description if self._session is not None else None
 
     def _collect_if_due(self) -> None:
         """Run the oldest generation's collection now, just after a repaint, if it is nearly due.
@@ -332,8 +377,13 @@ def run_console(
     speed: float,
     theme: str | None,
     seed: int | None,
-) -> str | None:
-    """Open the session, run the console, close the session; returns an error sentence or None."""
+) -> str:
+    """Open the session, run the console, close (and save) the session.
+
+    Returns the line to print once the console has gone: what was saved, and where. Raises
+    `TuiDjError` with one sentence when the session could not open or save, and `Interrupted`
+    (saying what was kept) when a ctrl-c arrives as a signal rather than as a key.
+    """
     from tui_dj.paths import data_dir as resolve_data_dir
     from tui_dj.paths import logs_dir
     from tui_dj.tui.keymap import KEYMAP_FILE, load_keymap
@@ -343,7 +393,7 @@ def run_console(
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     base = resolve_data_dir(data_dir)
     _log_to_file(logs_dir(base) / "console.log")
-    keymap = load_keymap(base / KEYMAP_FILE)
+    keymap = load_keymap(base / KEYMAP_FILE, DJApp.binding_ids())
     if theme is not None:
         probe: App[None] = App()
         if theme not in probe.available_themes:
@@ -366,12 +416,20 @@ def run_console(
         return open_session(**kwargs)
 
     app = DJApp(opener, speed=speed, keymap=keymap, theme=theme, freeze_gc=True)
+    interrupted = False
     try:
-        result = app.run()
+        error = app.run()
+    except KeyboardInterrupt:  # a SIGINT from outside; at the keyboard ctrl+c is a key (quit)
+        error, interrupted = None, True
     finally:
         if app.session_open and not app.closed:
             app.session.close()
-    return result
+    if error:
+        raise TuiDjError(error)
+    said = app.what_was_kept(base)
+    if interrupted:
+        raise Interrupted(f"interrupted; {said[0].lower()}{said[1:]}")
+    return said
 
 
 def _log_to_file(path: Path) -> None:

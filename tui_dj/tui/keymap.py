@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+from collections.abc import Collection
 from pathlib import Path
 
 from tui_dj.errors import TuiDjError
 
 KEYMAP_FILE = "keymap.toml"
-EXAMPLE = '[keys]\n"dj.like" = "plus"\n"dj.skip" = "n,right,j"\n'
+EXAMPLE = '[keys]\n"dj.like" = "plus"\n"dj.skip" = "n,j"\n'
 
 
-def load_keymap(path: Path) -> dict[str, str]:
+def load_keymap(path: Path, known: Collection[str] = ()) -> dict[str, str]:
     """Read `{binding id: "key,key"}` from a TOML file's `[keys]` table (or its top level).
 
-    A missing file is an empty keymap; a malformed one is one clear sentence.
+    A missing file is an empty keymap; a malformed one, or one naming an id that is not in `known`
+    (when given), is one clear sentence.
     """
     if not path.is_file():
         return {}
@@ -29,4 +32,16 @@ def load_keymap(path: Path) -> dict[str, str]:
         raise TuiDjError(
             f"The keymap {path} must map binding ids to key names, like:\n{EXAMPLE}"
         )
+    if known:
+        for binding_id in table:
+            if binding_id not in known:
+                raise TuiDjError(_unknown(path, binding_id, known))
     return {k: v.strip() for k, v in table.items()}
+
+
+def _unknown(path: Path, binding_id: str, known: Collection[str]) -> str:
+    """One sentence: the id that is not a binding, the nearest one that is, where the list is."""
+    near = difflib.get_close_matches(binding_id, sorted(known), n=1, cutoff=0.5)
+    hint = f"did you mean {near[0]!r}?" if near else f"the ids are: {', '.join(sorted(known))}."
+    return (f"The keymap {path} names {binding_id[:40]!r}, which is not the id of a tui-dj key; {hint} "
+            "(? in the console lists every id.)")

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable, Static
 
 from tui_dj.tui.fast_table import LiveTable
 from tui_dj.tui.messages import Requested
-from tui_dj.tui.screens import HelpScreen
-from tui_dj.tui.widgets import NowPlaying, QTable, QueueTable, StatsPanel, TasteBars
+from tui_dj.tui.screens import HelpScreen, HistoryScreen, SearchScreen
+from tui_dj.tui.widgets import KeyFooter, NowPlaying, QTable, QueueTable, StatsPanel, TasteBars
 
 if TYPE_CHECKING:
     from tui_dj.session import SessionView
 
 
-_KEY_NAMES = {"enter": "enter", "right": "→", "left": "←", "space": "space", "escape": "esc",
+_KEY_NAMES = {"enter": "enter", "right": "→", "left": "←", "down": "↓", "space": "space", "escape": "esc",
               "tab": "tab"}
+
+# Below this the console shows only a request for a bigger terminal.
+MIN_WIDTH, MIN_HEIGHT = 40, 12
+# The footer's keys, most wanted first: when they do not all fit, the last ones are left out.
+FOOTER_KEEP = ("app.quit", "help", "react('like')", "react('skip')", "react('dislike')", "undo", "pause",
+               "search", "history")
 
 
 class MainScreen(Screen[None]):
@@ -30,27 +36,38 @@ class MainScreen(Screen[None]):
     # `right` and `space` would be taken by the focused table first, so these keys come first.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "react('like')", "Like", id="dj.like",
-                tooltip="Like this song (it plays on; n then moves on, still liked)"),
+                tooltip="Like this song (it plays on)"),
         Binding("n", "react('skip')", "Skip", id="dj.skip", priority=True,
-                tooltip="Skip to the next song (after a like: just move on)"),
+                tooltip="Skip to the next song (a like stands)"),
         # Its own id, hidden from the footer, so the footer names the skip key the README does.
         Binding("right", "react('skip')", "Skip", id="dj.skip_arrow", priority=True, show=False,
-                tooltip="Skip to the next song (after a like: just move on)"),
+                tooltip="Skip too (remapped apart from n)"),
         Binding("d", "react('dislike')", "Dislike", id="dj.dislike",
-                tooltip="Dislike: never play it again (this profile); move on"),
-        Binding("u", "undo", "Undo", id="dj.undo", tooltip="Undo the last reaction (history, taste and network)"),
+                tooltip="Dislike: never play it again; move on"),
+        Binding("u", "undo", "Undo", id="dj.undo", tooltip="Undo the last reaction (taste, network too)"),
         Binding("space", "pause", "Pause", id="dj.pause", priority=True,
                 tooltip="Pause or resume the song"),
         Binding("slash", "search", "Search", id="dj.search",
-                tooltip="Search: enter plays a song now, ctrl+n queues it next"),
+                tooltip="Search: enter plays, ctrl+n queues next"),
         Binding("h", "history", "History", id="dj.history", tooltip="This profile's listening history"),
-        Binding("question_mark", "help", "Help", id="dj.help", tooltip="Help: this list of keys"),
+        Binding("question_mark", "help", "Help", id="dj.help", tooltip="This list of keys"),
         Binding("q", "app.quit", "Quit", id="dj.quit", tooltip="Save what was learned and quit"),
     ]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    # The panels fold as the terminal shrinks (dj.tcss says how): narrower than 70, the taste and
+    # the stats leave the side of their tables (and stack under them when there is height for it);
+    # lower than 22, the Q-table and the stats go; lower than 16, the taste too; below 40x12 there
+    # is only a request for a bigger terminal.
+    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_WIDTH, "-narrow"), (70, "-medium"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-too-short"), (MIN_HEIGHT, "-short"), (16, "-compact"), (22, "-regular"),
+                            (34, "-tall")]
+
+    def __init__(self, keymap: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self._user_keymap = dict(keymap or {})  # for the help's list of the other screens' keys
+        self._model: str | None = None
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="too-small")
         yield NowPlaying(id="now")
         with Horizontal(id="top"):
             yield QueueTable(id="queue")
@@ -58,7 +75,14 @@ class MainScreen(Screen[None]):
         with Horizontal(id="bottom"):
             yield QTable(id="qtable")
             yield StatsPanel(id="stats")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(FOOTER_KEEP, compact=True, show_command_palette=False)
+
+    def on_resize(self) -> None:
+        width, height = self.size
+        if width < MIN_WIDTH or height < MIN_HEIGHT:
+            self.query_one("#too-small", Static).update(
+                f"Make the terminal at least {MIN_WIDTH}×{MIN_HEIGHT} (it is {width}×{height} now)."
+            )
 
     def on_mount(self) -> None:
         titles = {"now": "Now playing", "queue": "Up next", "taste": "Taste",
@@ -82,25 +106,47 @@ class MainScreen(Screen[None]):
     def show_progress(self, fraction: float, duration_s: float, paused: bool) -> None:
         self.query_one(NowPlaying).show_progress(fraction, duration_s, paused)
 
-    def key_list(self) -> list[tuple[str, str]]:
-        """Every console key, as remapped by the user's keymap, for the help screen."""
-        by_id: dict[str, tuple[list[str], str]] = {}
+    def show_model(self, description: str) -> None:
+        """Which model the session plays with: in the stats panel, and in the help."""
+        self._model = description
+        self.query_one(StatsPanel).show_model(description)
+
+    def key_list(self) -> list[tuple[str, str, str]]:
+        """Every key of the console as (keys, what they do, binding id), as the user's keymap has
+        them: this screen's, then the other screens'. The ids are what keymap.toml names."""
+        keys_by_id: dict[str, list[str]] = {}
         for key, active in self.active_bindings.items():
-            binding = active.binding
-            if binding.id and binding.id.startswith("dj."):
-                group = "dj.skip" if binding.id == "dj.skip_arrow" else binding.id  # one help row
-                keys, _ = by_id.setdefault(group, ([], binding.description))
-                keys.append(_KEY_NAMES.get(key) or self.app.get_key_display(Binding(key, binding.action)))
-        by_id.setdefault("dj.play_row", (["enter"], ""))
+            binding_id = active.binding.id
+            if binding_id and binding_id.startswith("dj."):
+                keys_by_id.setdefault(binding_id, []).append(self._key_name(key))
+
+        def bindings(owner: Any) -> list[Binding]:
+            return [b for b in owner.BINDINGS if isinstance(b, Binding) and b.id]
+
         rows = []
-        for binding in (b for b in self.BINDINGS if isinstance(b, Binding)):
-            if binding.id in by_id and binding.id != "dj.skip_arrow":
-                rows.append((" ".join(by_id[binding.id][0]), binding.tooltip or binding.description))
-            if binding.id == "dj.skip":
-                rows.append((" ".join(by_id["dj.play_row"][0]),
-                             "Play the highlighted row now (or click it twice)"))
-        rows.append(("tab", "Move between the queue and the Q-table"))
+        for binding in bindings(self):
+            rows.append(self._row(binding, keys_by_id))
+            if binding.id == "dj.skip_arrow":
+                rows.extend(self._row(b, keys_by_id, "Play the highlighted row now (or click it)")
+                            for b in bindings(LiveTable))
+        rows.append(("tab", "Move between the queue and the Q-table", ""))
+        rows.extend(self._row(b, keys_by_id) for b in bindings(self.app))
+        for where, screen in (("Help", HelpScreen), ("History", HistoryScreen), ("Search", SearchScreen)):
+            rows.extend(self._row(b, keys_by_id, f"{where}: {b.tooltip or b.description}") for b in bindings(screen))
         return rows
+
+    def _row(self, binding: Binding, keys_by_id: dict[str, list[str]], does: str = "") -> tuple[str, str, str]:
+        """(keys, what they do, id): the keys bound now, else as the keymap or the binding has them."""
+        assert binding.id is not None
+        keys = keys_by_id.get(binding.id) or [
+            self._key_name(k.strip()) for k in self._user_keymap.get(binding.id, binding.key).split(",")
+        ]
+        return " ".join(dict.fromkeys(keys)), does or binding.tooltip or binding.description, binding.id
+
+    def _key_name(self, key: str) -> str:
+        if key.startswith("ctrl+"):
+            return key  # as keymap.toml spells it, not ^c
+        return _KEY_NAMES.get(key) or self.app.get_key_display(Binding(key, ""))
 
     def action_react(self, reaction: str) -> None:
         self.post_message(Requested(reaction))
@@ -112,7 +158,7 @@ class MainScreen(Screen[None]):
         self.post_message(Requested("pause"))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.key_list()))
+        self.app.push_screen(HelpScreen(self.key_list(), self._model))
 
     def action_history(self) -> None:
         self.post_message(Requested("history"))

@@ -12,7 +12,6 @@ from datetime import datetime
 from functools import partial
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -23,32 +22,51 @@ from textual.worker import get_current_worker
 
 from tui_dj.catalog.model import Track
 from tui_dj.store import HistoryEvent
+from tui_dj.tui.fast_table import LiveTable
 from tui_dj.tui.messages import Requested
+from tui_dj.tui.widgets import Column, cell, columns, order
+
+
+class KeyTable(LiveTable):
+    """The help's rows: the keys, what they do, and the binding id that keymap.toml remaps."""
+
+    def layout_for(self, width: int) -> tuple[Column, ...]:
+        if width < 64:  # what a key does matters more than its id
+            return columns(width, (("keys", "Key", 8),), (("does", "Does", 1),))
+        return order(columns(width, (("keys", "Key", 8), ("id", "Id (keymap.toml)", 18)), (("does", "Does", 1),)),
+                     ("keys", "does", "id"))
+
+    def cells(self, item: tuple[str, str, str], index: int) -> dict[str, Any]:
+        keys, does, binding_id = item
+        return {"keys": cell(keys), "does": cell(does), "id": cell(binding_id)}
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key of the console, as the user's keymap has them."""
+    """Every key of the console, as the user's keymap has them, with their ids."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "dismiss", "Close", id="dj.help.close"),
+        Binding("escape,q,question_mark", "dismiss", "Close", id="dj.help.close", tooltip="close this list"),
     ]
 
-    def __init__(self, keys: list[tuple[str, str]]) -> None:
+    def __init__(self, keys: list[tuple[str, str, str]], model: str | None = None) -> None:
         super().__init__()
         self._keys = keys
+        self._model = model
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box", classes="dialog"):
-            table: DataTable[str] = DataTable(id="help-keys", cursor_type="none", show_cursor=False)
-            table.add_column("Key", key="key", width=6)
-            table.add_column("Does", key="does", width=60)
-            for keys, description in self._keys:
-                table.add_row(keys, description)
+            table = KeyTable(id="help-keys")
+            table.show_cursor = False
+            table.show(self._keys)
             yield table
-            yield Label("Remap keys in keymap.toml in the data folder.  esc closes", id="help-hint")
+            yield Label("Remap a key by its id in keymap.toml, in the data folder; esc closes.",
+                        id="help-hint")
 
     def on_mount(self) -> None:
-        self.query_one("#help-box").border_title = "Keys"
+        box = self.query_one("#help-box")
+        box.border_title = "Keys"
+        if self._model:
+            box.border_subtitle = f"playing with {self._model}"
 
 
 def _when(value: Any) -> str:
@@ -83,13 +101,28 @@ class _Loading(ModalScreen[Any]):
         """Called by the app's worker handler: stop waiting and say why."""
 
 
+class HistoryTable(LiveTable):
+    """The history's rows: when, what happened, the song, its artist and the reward."""
+
+    def layout_for(self, width: int) -> tuple[Column, ...]:
+        fixed = (("when", "When", 14), ("kind", "What", 7), ("reward", "Reward", 6))
+        return order(columns(width, fixed, (("name", "Song", 3), ("artist", "Artist", 2))),
+                     ("when", "kind", "name", "artist", "reward"))
+
+    def cells(self, event: HistoryEvent, index: int) -> dict[str, Any]:
+        reward = "" if event.reward is None else f"{event.reward:+.2f}"
+        return {"when": cell(_when(event.time)), "kind": cell(event.kind), "name": cell(event.name),
+                "artist": cell(event.artist), "reward": cell(reward, justify="right")}
+
+
 class HistoryScreen(_Loading):
     """The latest plays and reactions of this profile, newest first; `f` forgives a dislike."""
 
     group = "history"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,h", "dismiss", "Close", id="dj.history.close"),
-        Binding("f", "forgive", "Forgive dislike", id="dj.history.forgive"),
+        Binding("escape,q,h", "dismiss", "Close", id="dj.history.close", tooltip="close it"),
+        Binding("f", "forgive", "Forgive dislike", id="dj.history.forgive",
+                tooltip="forgive the highlighted dislike"),
     ]
 
     def __init__(self, events: Callable[[], list[HistoryEvent]]) -> None:
@@ -99,12 +132,7 @@ class HistoryScreen(_Loading):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="history-box", classes="dialog"):
-            table: DataTable[Any] = DataTable(id="history-table", cursor_type="row")
-            table.add_column("When", key="when")
-            table.add_column("What", key="kind", width=7)
-            table.add_column("Song", key="name", width=22)
-            table.add_column("Artist", key="artist", width=14)
-            table.add_column("Reward", key="reward", width=6)
+            table = HistoryTable(id="history-table")
             table.loading = True
             yield table
             yield Label("", id="history-note")
@@ -116,11 +144,8 @@ class HistoryScreen(_Loading):
 
     def loaded(self, rows: Any) -> None:
         self._events = list(rows)
-        table = self.query_one("#history-table", DataTable)
-        table.clear()
-        for event in self._events:
-            reward = "" if event.reward is None else f"{event.reward:+.2f}"
-            table.add_row(_when(event.time), event.kind, event.name, event.artist, Text(reward, justify="right"))
+        table = self.query_one("#history-table", HistoryTable)
+        table.show(self._events)
         table.loading = False
         if not self._events:
             self.query_one("#history-note", Label).update("Nothing played yet for this profile.")
@@ -143,14 +168,28 @@ class HistoryScreen(_Loading):
         self.load(self._events_fn)
 
 
+class SearchTable(LiveTable):
+    """Search results: title, artist, album and genre."""
+
+    def layout_for(self, width: int) -> tuple[Column, ...]:
+        return columns(width, (), (("title", "Title", 4), ("artist", "Artist", 3), ("album", "Album", 3),
+                                   ("genre", "Genre", 2)))
+
+    def cells(self, track: Track, index: int) -> dict[str, Any]:
+        return {"title": cell(track.name), "artist": cell(track.artist), "album": cell(track.album),
+                "genre": cell(track.genre)}
+
+
 class SearchScreen(_Loading):
     """Search the catalog; enter plays the highlighted song now, ctrl+n puts it next in the queue."""
 
     group = "search"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss", "Close", id="dj.search.close"),
-        Binding("ctrl+n", "choose(False)", "Queue next", id="dj.search.enqueue", priority=True),
-        Binding("down", "focus_results", "Results", show=False, id="dj.search.results"),
+        Binding("escape", "dismiss", "Close", id="dj.search.close", tooltip="close it"),
+        Binding("ctrl+n", "choose(False)", "Queue next", id="dj.search.enqueue", priority=True,
+                tooltip="queue the highlighted song next"),
+        Binding("down", "focus_results", "Results", show=False, id="dj.search.results",
+                tooltip="from the query to the results"),
     ]
 
     def __init__(self, search: Callable[[str], list[Track]]) -> None:
@@ -161,12 +200,7 @@ class SearchScreen(_Loading):
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box", classes="dialog"):
             yield Input(placeholder="title, artist or album", id="search-input")
-            table: DataTable[str] = DataTable(id="search-results", cursor_type="row")
-            table.add_column("Title", key="title", width=24)
-            table.add_column("Artist", key="artist", width=16)
-            table.add_column("Album", key="album", width=16)
-            table.add_column("Genre", key="genre", width=8)
-            yield table
+            yield SearchTable(id="search-results")
             yield Label("", id="search-note")
         yield Footer()
 
@@ -181,10 +215,10 @@ class SearchScreen(_Loading):
 
     def loaded(self, rows: Any) -> None:
         self._results = tuple(rows)
-        table = self.query_one("#search-results", DataTable)
-        table.clear()  # a new query is a new list: the cursor belongs at the top
-        for track in self._results:
-            table.add_row(track.name, track.artist, track.album, track.genre)
+        table = self.query_one("#search-results", SearchTable)
+        table.show(self._results)
+        if table.row_count:
+            table.move_cursor(row=0, animate=False)  # a new query is a new list: the cursor goes to the top
         self.query_one("#search-note", Label).update("")
 
     def load_failed(self, error: str) -> None:

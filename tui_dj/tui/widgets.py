@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from rich.segment import Segment
 from rich.style import Style
@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Label, ProgressBar, Sparkline, Static
+from textual.widgets import Footer, Label, ProgressBar, Sparkline, Static
 
 from tui_dj.catalog.model import Track
 from tui_dj.session import QRow, QueueEntry, SessionView, TasteRow
@@ -38,6 +38,12 @@ def clock(seconds: float) -> str:
 
 def signed(value: float | None, digits: int = 3) -> str:
     return "" if value is None else f"{value:+.{digits}f}"
+
+
+def cell(text: str, justify: Literal["left", "right"] = "left") -> Text:
+    """A table cell that ends with "…" when its column is too narrow for it. A plain string would
+    be read as Rich markup (a title holding "[/]" would break the table) and cut without a mark."""
+    return Text(text, no_wrap=True, overflow="ellipsis", justify=justify, end="")
 
 
 class NowPlaying(Vertical):
@@ -178,31 +184,47 @@ class TasteBars(Widget):
         return out
 
 
-def _split(width: int, fixed: int, shares: Sequence[int]) -> list[int]:
-    """Share what is left of `width` after `fixed` cells between flexible columns."""
-    free = max(len(shares) * 6, width - fixed)
-    total = sum(shares)
-    sizes = [max(6, free * s // total) for s in shares]
+Column = tuple[str, str, int]  # (key, label, width); for a flexible column, its share instead of a width
+SCROLLBAR = 1  # the tables' vertical scrollbar (LiveTable's scrollbar-size-vertical in dj.tcss)
+PAD = 2  # DataTable's cell padding: one cell each side of every column
+
+
+def columns(width: int, fixed: Sequence[Column], flexible: Sequence[Column]) -> tuple[Column, ...]:
+    """(key, label, width) of each column of a table `width` cells wide: the `fixed` ones as they
+    are, the `flexible` ones sharing every cell left over in proportion to their third field, so
+    that the columns fill the table and the text in them is cut (with "…") only when it must be."""
+    free = width - SCROLLBAR - sum(w for _, _, w in fixed) - PAD * (len(fixed) + len(flexible))
+    total = sum(share for _, _, share in flexible)
+    sizes = [max(4, free * share // total) for _, _, share in flexible]
     sizes[0] += max(0, free - sum(sizes))
-    return sizes
+    return (*fixed, *((key, label, size) for (key, label, _), size in zip(flexible, sizes, strict=True)))
+
+
+def order(layout: tuple[Column, ...], keys: Sequence[str]) -> tuple[Column, ...]:
+    """The columns of `layout` in the order of `keys`."""
+    by_key = {column[0]: column for column in layout}
+    return tuple(by_key[k] for k in keys if k in by_key)
 
 
 class QueueTable(LiveTable):
     """The next songs, best first. Enter (or a click on the highlighted row) plays one now."""
 
-    def layout_for(self, width: int) -> tuple[tuple[str, str, int], ...]:
-        pad = 2  # one cell of padding each side of a column
-        if width >= 60:
-            title, artist, genre = _split(width - 4, pad * 4 + 3, (5, 3, 2))
-            return (("n", "#", 2), ("title", "Title", title), ("artist", "Artist", artist),
-                    ("genre", "Genre", genre))
-        title, artist = _split(width - 3, pad * 2, (3, 2))
-        return (("title", "Title", title), ("artist", "Artist", artist))
+    def layout_for(self, width: int) -> tuple[Column, ...]:
+        # Wider tables get more columns, never just wider ones.
+        flexible: tuple[Column, ...]
+        if width >= 90:
+            flexible = (("title", "Title", 5), ("artist", "Artist", 4), ("album", "Album", 4), ("genre", "Genre", 2))
+        elif width >= 56:
+            flexible = (("title", "Title", 5), ("artist", "Artist", 4), ("genre", "Genre", 2))
+        else:
+            return columns(width, (), (("title", "Title", 3), ("artist", "Artist", 2)))
+        return columns(width, (("n", "#", 2),), flexible)
 
     def cells(self, item: QueueEntry, index: int) -> dict[str, Any]:
         mark = {"chosen": "♪", "explore": "?"}.get(item.why, str(index + 1))
         track = item.track
-        return {"n": mark, "title": track.name, "artist": track.artist, "genre": track.genre}
+        return {"n": mark, "title": cell(track.name), "artist": cell(track.artist),
+                "album": cell(track.album), "genre": cell(track.genre)}
 
 
 class QTable(LiveTable):
@@ -210,15 +232,16 @@ class QTable(LiveTable):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"qtable--up", "qtable--down"}
 
-    def layout_for(self, width: int) -> tuple[tuple[str, str, int], ...]:
-        pad = 2
-        num = 7
-        if width >= 60:
-            title, artist = _split(width - 4, pad * 4 + num * 2, (3, 2))
-            return (("title", "Song", title), ("artist", "Artist", artist),
-                    ("q", "Q", num), ("delta", "Δ", num))
-        (title,) = _split(width - 3, pad * 3 + num * 2, (1,))
-        return (("title", "Song", title), ("q", "Q", num), ("delta", "Δ", num))
+    def layout_for(self, width: int) -> tuple[Column, ...]:
+        numbers = (("q", "Q", 7), ("delta", "Δ", 7))
+        flexible: tuple[Column, ...]
+        if width >= 90:
+            flexible = (("title", "Song", 5), ("artist", "Artist", 4), ("genre", "Genre", 2))
+        elif width >= 56:
+            flexible = (("title", "Song", 4), ("artist", "Artist", 3))
+        else:
+            flexible = (("title", "Song", 1),)
+        return order(columns(width, numbers, flexible), ("title", "artist", "genre", "q", "delta"))
 
     _delta_styles: dict[str, Style | str] = {}  # replaced by each fill, never mutated
 
@@ -237,21 +260,28 @@ class QTable(LiveTable):
             style = (self._delta_styles.get(name) or self.get_component_rich_style(name)) if name else ""
             delta_cell = Text(signed(delta), style=style, justify="right")
         return {
-            "title": item.track.name,
-            "artist": item.track.artist,
+            "title": cell(item.track.name),
+            "artist": cell(item.track.artist),
+            "genre": cell(item.track.genre),
             "q": Text(f"{item.q:.3f}", justify="right"),
             "delta": delta_cell,
         }
 
 
 class StatsPanel(Vertical):
-    """Likes, skips, reward so far, a sparkline of recent rewards and the last update's time."""
+    """Likes, skips, reward so far, the last update's time, which model plays, and a sparkline of
+    recent rewards."""
 
     _text = ""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="stats-text")
+        yield Label("", id="stats-model")
         yield Sparkline([], id="stats-rewards")
+
+    def show_model(self, description: str) -> None:
+        """Which model the session plays with (said once, when it opens)."""
+        self.query_one("#stats-model", Label).update(f"model: {description}")
 
     def show(self, view: SessionView) -> None:
         s = view.stats
@@ -267,3 +297,31 @@ class StatsPanel(Vertical):
         sparkline = self.query_one("#stats-rewards", Sparkline)
         if list(s.recent_rewards) != sparkline.data:
             sparkline.data = list(s.recent_rewards)
+
+
+class KeyFooter(Footer):
+    """The footer, which leaves out whole keys, the least used first, rather than cut one off.
+
+    `keep` lists the bindings' actions, most wanted first; keys not in it go first.
+    """
+
+    def __init__(self, keep: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._keep = {action: rank for rank, action in enumerate(keep)}
+
+    async def recompose(self) -> None:
+        await super().recompose()  # the keys are made afresh when the bindings change
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        keys: list[Any] = list(self.query_children("FooterKey"))  # each has its binding's `action`
+        free = self.size.width
+        for key in sorted(keys, key=lambda k: self._keep.get(k.action, len(self._keep))):
+            text = key.render()
+            needed = text.cell_len + key.styles.margin.width
+            key.display = needed <= free
+            if key.display:
+                free -= needed
