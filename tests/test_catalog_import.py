@@ -58,6 +58,25 @@ def test_several_artists_become_one_comma_joined_string(csv_file, csv_songs) -> 
         assert catalog.track(1).artist == "Artist 1", fmt
 
 
+@pytest.mark.parametrize("fmt", ["tidytuesday", "exportify", "exportify_legacy", "generic", "maharshipandya"])
+def test_artists_joined_by_semicolons_show_as_a_list(csv_file, csv_songs, csv_text, fmt: str) -> None:
+    # TidyTuesday and Exportify files join several artists with ";" ("Khea;Omar Varela").
+    songs = csv_songs(6)
+    text = csv_text(fmt, songs).replace("Artist 2", "Matt Maeson;Lennon Stella").replace("Artist 3", "A ; B")
+    catalog = _import(csv_file(fmt, text=text))
+    artists = {catalog.track(i).artist for i in range(len(catalog))}
+    assert "Matt Maeson, Lennon Stella" in artists and "A, B" in artists
+    assert not any(";" in a for a in artists)
+
+
+def test_the_real_files_keep_no_semicolon_between_artists(csv_real_data: Path) -> None:
+    for name in ("exportify_liked_songs.csv", "spotify_songs_tidytuesday.csv"):
+        artists = _import(csv_real_data / name).tracks["artist"]
+        assert not artists.str.contains(";").any(), name
+    liked = _import(csv_real_data / "exportify_liked_songs.csv").tracks["artist"]
+    assert "Bad Bunny, Los Pleneros de la Cresta" in set(liked)
+
+
 def test_python_list_artists_are_parsed_never_evaluated(csv_file, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     text = (
@@ -316,7 +335,7 @@ def test_every_row_unusable_is_one_sentence(csv_file, csv_songs) -> None:
         _import(csv_file("exportify", songs))
     message = str(err.value)
     assert message.startswith("None of the 4 rows in exportify.csv could be used (4 no audio features")
-    assert "exportify.app" in message and "\n" not in message
+    assert "exportify.net" in message and "\n" not in message
 
 
 def test_a_row_longer_than_a_block_is_read(csv_file, csv_songs, csv_text) -> None:

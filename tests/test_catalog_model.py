@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tui_dj.catalog import FEATURES, builtin_catalog, load_catalog, save_catalog
-from tui_dj.catalog.model import MANIFEST_FILE, TRACKS_FILE, FeatureScaler
+from tui_dj.catalog.model import MANIFEST_FILE, TRACKS_FILE, Catalog, FeatureScaler
 from tui_dj.catalog.synthetic import generate_frame, write_kaggle_csv
 from tui_dj.errors import TuiDjError
 
@@ -71,6 +71,20 @@ def test_search_and_index() -> None:
     assert catalog.search("   ") == []
     assert catalog.index_of(track.track_id) == 17
     assert catalog.index_of("nope") is None
+
+
+def test_search_ranks_title_and_artist_matches_before_album_only_ones() -> None:
+    catalog = builtin_catalog(40, seed=3)
+    tracks = catalog.tracks.copy()
+    names = {0: ("Zorblax Lights", "Ava Moreau", "Blue", 10), 1: ("Quiet Song", "Leo Vale", "Zorblax Nights", 99),
+             2: ("Other", "The Zorblax Band", "Red", 50), 3: ("Zorblax", "Ava Moreau", "Zorblax", 5)}
+    for row, (name, artist, album, popularity) in names.items():
+        tracks.loc[row, ["name", "artist", "album", "popularity"]] = [name, artist, album, popularity]
+    catalog = Catalog(catalog.features, tracks, catalog.scaler, dict(catalog.manifest))
+    # The album-only match is the most popular, and still comes last; popularity orders the rest.
+    assert catalog.search("zorblax") == [2, 0, 3, 1]
+    assert catalog.search("zorblax ava") == [0, 3]
+    assert catalog.search("nights zorblax") == [1]  # found through its album alone: still found
 
 
 @pytest.mark.parametrize("damage", ["no_manifest", "bad_json", "truncated_parquet", "not_a_dir"])

@@ -59,7 +59,7 @@ def test_legacy_exportify_without_features_says_how_to_re_export(csv_text, csv_s
         detect_schema(header, "liked.csv")
     message = str(err.value)
     assert "liked.csv is an Exportify export without audio features" in message
-    assert "re-export" in message and "exportify.app" in message
+    assert "re-export" in message and "exportify.net" in message
     assert "\n" not in message
 
 

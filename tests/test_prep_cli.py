@@ -207,3 +207,40 @@ def test_real_files_through_the_command(csv_real_data: Path, tmp_path: Path, nam
     assert f"{expected[1]:,}" in stdout
     if name.startswith("SpotifyFeatures"):
         assert "dropped: truncated last line" in stdout
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_a_catalog_of_one_or_two_songs_is_kept_with_a_warning(csv_file, csv_songs, tmp_path: Path, n: int) -> None:
+    out = tmp_path / "out"
+    code, _, stderr = _prep(csv_file("exportify", csv_songs(n)), "--out", out)
+    assert code == 0, stderr
+    assert len(load_catalog(out)) == n
+    warning = next(line for line in stderr.splitlines() if "only" in line)
+    assert f"This catalog has only {n} songs" in warning and "nothing to play" in warning
+    assert f"`tui-dj prep --add FILES --out {out}`" in warning  # the advice writes where this prep did
+
+
+def test_add_merges_new_songs_into_the_catalog_and_a_song_in_both_keeps_its_genres(
+        csv_file, csv_songs, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    songs = csv_songs(8)
+    assert _prep(csv_file("tidytuesday", songs[:5], name="first.csv"), "--out", out)[0] == 0
+    # Songs 3 and 4 again (another genre), and three new ones; the catalog read back from disk
+    # holds its strings as Arrow large strings, which the merge of genres must take.
+    again = [dict(s, genre="jazz") for s in songs[3:5]] + songs[5:]
+    code, _, stderr = _prep("--add", csv_file("tidytuesday", again, name="second.csv"), "--out", out)
+    assert code == 0, stderr
+    assert "5 songs before, 8 now" in stderr
+    merged = load_catalog(out)
+    assert len(merged) == 8
+    genres = set(merged.track(merged.index_of(songs[3]["id"])).genres)  # type: ignore[arg-type]
+    assert {songs[3]["genre"], "jazz"} <= genres
+
+
+def test_force_advice_names_the_folder_it_was_given(csv_file, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert _prep(csv_file("kaggle"), "--out", out)[0] == 0
+    code, stdout, stderr = _prep("--out", out)
+    _assert_refused(code, stdout, stderr, f"`tui-dj prep --force --out {out}`")
+    assert _prep("--force", "--out", out)[0] == 0
+    assert load_catalog(out).manifest.get("schema") == "synthetic"

@@ -73,7 +73,8 @@ def _merged_genres(genres: pa.ChunkedArray, codes: np.ndarray, kept: np.ndarray)
         bucket.extend(g for g in (text or "").split(GENRE_SEP) if g and g not in bucket)
     kept_codes = codes[kept]
     mask = counts[kept_codes] > 1
-    joined = pa.array([GENRE_SEP.join(union[c]) for c in kept_codes[mask].tolist()], pa.string())
+    # The same string type as `out` (a catalog read back from parquet holds large strings).
+    joined = pa.array([GENRE_SEP.join(union[c]) for c in kept_codes[mask].tolist()], out.type)
     return pc.replace_with_mask(out, pa.array(mask), joined)
 
 

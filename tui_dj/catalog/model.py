@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +124,7 @@ class Catalog:
     scaler: FeatureScaler
     manifest: dict[str, Any] = field(default_factory=dict)
     _search_text: pd.Series | None = field(default=None, repr=False)
+    _named_text: pd.Series | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.features = np.ascontiguousarray(self.features, dtype=np.float32)
@@ -193,19 +195,26 @@ class Catalog:
         return out
 
     def search(self, query: str, limit: int = 20) -> list[int]:
-        """Rows whose title, artist or album contain every word of `query`, popular ones first."""
+        """Rows whose title, artist or album contain every word of `query`: songs whose title and
+        artist hold every word first (a search names a song or an artist more often than an
+        album), then the ones found through their album; popular ones first within each."""
         words = query.lower().split()
         if not words:
             return []
-        if self._search_text is None:
+        if self._search_text is None or self._named_text is None:
             t = self.tracks
-            self._search_text = (t["name"] + " " + t["artist"] + " " + t["album"]).str.lower()
+            self._named_text = (t["name"].fillna("") + " " + t["artist"].fillna("")).str.lower()
+            self._search_text = self._named_text + " " + t["album"].fillna("").str.lower()
         mask = np.ones(len(self), dtype=bool)
         for word in words:
             mask &= self._search_text.str.contains(word, regex=False).to_numpy()
         hits = np.flatnonzero(mask)
+        named = np.ones(len(hits), dtype=bool)  # only the hits are looked at again: a few rows
+        found = self._named_text.iloc[hits]
+        for word in words:
+            named &= found.str.contains(word, regex=False).to_numpy()
         popularity = self.tracks["popularity"].to_numpy()[hits]
-        order = np.argsort(-popularity, kind="stable")[:limit]
+        order = np.lexsort((-popularity, ~named))[:limit]  # the last key sorts first
         return [int(i) for i in hits[order]]
 
     def index_of(self, track_id: str) -> int | None:
@@ -241,13 +250,12 @@ def chosen_catalog_dir(path: Path | None) -> Path | None:
 
 
 def load_catalog(path: Path) -> Catalog:
-    """Load a catalog written by `save_catalog`, or say in one sentence why it is not one."""
+    """Load a catalog written by `save_catalog`, or say in one sentence why it is not one (and a
+    command that makes one, which works when typed as it is)."""
     path = Path(path)
     recover_directory(path)
-    if not path.exists():
-        raise TuiDjError(f"No catalog at {path}: run `tui-dj prep` first, or leave out --catalog to use the built-in one.")
     if not path.is_dir() or not (path / MANIFEST_FILE).is_file():
-        raise TuiDjError(f"{path} is not a tui-dj catalog (no {MANIFEST_FILE}); make one with `tui-dj prep --out {path}`.")
+        raise TuiDjError(_not_a_catalog(path))
     try:
         manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
         scaler = FeatureScaler.from_dict(manifest["scaler"])
@@ -260,4 +268,41 @@ def load_catalog(path: Path) -> Catalog:
             raise ValueError(f"missing columns {missing}")
         return Catalog(features, tracks, scaler, manifest)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise TuiDjError(f"The catalog at {path} is damaged ({exc}); rebuild it with `tui-dj prep`.") from None
+        raise TuiDjError(f"The catalog at {path} is damaged ({exc}); `tui-dj prep --out {_arg(path)}` "
+                         "replaces it with the built-in one (CSV files named before --out are imported "
+                         "instead).") from None
+
+
+def _arg(path: Path | str) -> str:
+    """A path as it is typed in a shell command."""
+    return shlex.quote(str(path))
+
+
+_TABLE_SUFFIXES = (".csv", ".tsv")
+_USES_PROCESSED = f"play, train and evaluate then use it from {PROCESSED_DIR} (leave out --catalog)"
+
+
+def _not_a_catalog(path: Path) -> str:
+    """Why `path` is not a catalog, and the `tui-dj prep` that makes one there or from it."""
+    make_here = (f"`tui-dj prep --out {_arg(path)}` writes the built-in one there (CSV files named before "
+                 "--out are imported instead)")
+    if not path.exists():
+        return f"No catalog at {path}; {make_here}, or leave out --catalog."
+    if not path.is_dir():
+        if path.suffix.lower() in _TABLE_SUFFIXES:
+            return (f"{path} is a file, not a catalog folder; import it with `tui-dj prep {_arg(path)}`: "
+                    f"{_USES_PROCESSED}.")
+        return f"{path} is a file, not a catalog folder; --catalog takes a folder that `tui-dj prep` wrote."
+    inside = [p for p in path.iterdir() if not p.name.startswith(("README", ".gitkeep"))]
+    if not inside:
+        return f"{path} is not a tui-dj catalog yet (it is empty); {make_here}."
+    tables = sorted(p for p in inside if p.is_file() and p.suffix.lower() in _TABLE_SUFFIXES)
+    if tables:
+        files = " ".join(_arg(p) for p in tables) if len(tables) <= 3 else f"{_arg(path)}/*.csv"
+        return (f"{path} is a folder of song tables, not a catalog (no {MANIFEST_FILE}); import them with "
+                f"`tui-dj prep {files}`: {_USES_PROCESSED}.")
+    if is_catalog_dir(PROCESSED_DIR) and PROCESSED_DIR.resolve() != path.resolve():
+        return (f"{path} is not a tui-dj catalog (no {MANIFEST_FILE}); leave out --catalog to use the one "
+                f"in {PROCESSED_DIR}.")
+    return (f"{path} is not a tui-dj catalog (no {MANIFEST_FILE}); `tui-dj prep` writes the built-in one to "
+            f"{PROCESSED_DIR} (CSV files named after prep are imported instead): {_USES_PROCESSED}.")

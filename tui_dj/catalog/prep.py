@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tui_dj.catalog.importer import ProgressFn
 from tui_dj.catalog.model import Catalog, is_catalog_dir, load_catalog, save_catalog
 from tui_dj.catalog.synthetic import DEFAULT_SIZE, builtin_catalog, write_kaggle_csv
 from tui_dj.errors import TuiDjError
+from tui_dj.paths import PROCESSED_DIR
 
 # Below this many songs the DJ runs out of new songs within an hour: worth a word, not a refusal.
 SMALL_CATALOG = 50
@@ -55,7 +57,18 @@ def check_output(out: Path) -> None:
 
 
 def _existing(out: Path) -> Catalog | None:
-    return load_catalog(out) if is_catalog_dir(out) else None
+    """The catalog in `out`, if it holds one that can be read: a damaged one is simply replaced."""
+    if not is_catalog_dir(out):
+        return None
+    try:
+        return load_catalog(out)
+    except TuiDjError:
+        return None
+
+
+def _out_flag(out: Path) -> str:
+    """` --out DIR` for a command that is to write where this one did; nothing for the default."""
+    return "" if Path(out) == PROCESSED_DIR else f" --out {shlex.quote(str(out))}"
 
 
 def _imported(catalog: Catalog) -> bool:
@@ -86,13 +99,14 @@ def run_prep(files: list[Path], out: Path, synthetic: int | None = None, seed: i
             notes.append(f"Added to the catalog in {out}: {len(before):,} songs before, {len(catalog):,} now.")
         elif before is not None:
             notes.append(f"Replaced the catalog in {out} ({before.name}, {len(before):,} songs); "
-                         "`tui-dj prep --add FILES` adds to a catalog instead.")
+                         f"`tui-dj prep --add FILES{_out_flag(out)}` adds to a catalog instead.")
     else:
         check_output(out)
         before = _existing(out)
         if before is not None and _imported(before) and not force:
             raise TuiDjError(f"{out} holds the catalog imported from {before.name} ({len(before):,} songs); "
-                             f"`tui-dj prep --force` replaces it with the built-in one, or `--out` writes that elsewhere.")
+                             f"`tui-dj prep --force{_out_flag(out)}` replaces it with the built-in one, or "
+                             "--out writes that elsewhere.")
         n = synthetic or DEFAULT_SIZE
         catalog = builtin_catalog(n, seed)
         if kaggle_csv is not None:
@@ -103,7 +117,7 @@ def run_prep(files: list[Path], out: Path, synthetic: int | None = None, seed: i
             notes.append(f"Wrote {n:,} songs as a Kaggle-format CSV to {kaggle_csv}.")
     if len(catalog) < SMALL_CATALOG:
         notes.append(f"This catalog has only {len(catalog):,} songs: the DJ will soon repeat them, and a "
-                     "few dislikes leave nothing to play; import more songs with `tui-dj prep --add FILES`.")
+                     f"few dislikes leave nothing to play; import more songs with `tui-dj prep --add FILES{_out_flag(out)}`.")
     keep = _placeholders(out)
     save_catalog(catalog, out)
     for name, data in keep.items():

@@ -19,6 +19,7 @@ NUMBER_FIELDS = ("popularity", "duration_ms", *FEATURES)
 EXTRA_FIELDS = ("key", "mode", "time_signature")
 REQUIRED = ("track_id", "name", "artist", *FEATURES)
 
+# How a file joins several artists: TidyTuesday, Exportify and maharshipandya write `A;B`.
 ArtistFormat = Literal["plain", "semicolon"]
 GenreFormat = Literal["single", "comma_list"]
 
@@ -90,6 +91,7 @@ TIDYTUESDAY = Schema(
     "track_id,track_name,track_artist,track_popularity,track_album_id,track_album_name,"
     "track_album_release_date,playlist_name,playlist_id,playlist_genre,playlist_subgenre,danceability,"
     "energy,key,loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,tempo,duration_ms",
+    artists="semicolon",
 )
 MAHARSHIPANDYA = Schema(
     "maharshipandya",
@@ -124,6 +126,7 @@ EXPORTIFY_LEGACY = Schema(
     "Track Preview URL,Explicit,Popularity,ISRC,Added By,Added At,Artist Genres,Danceability,Energy,Key,"
     "Loudness,Mode,Speechiness,Acousticness,Instrumentalness,Liveness,Valence,Tempo,Time Signature",
     genres="comma_list",
+    artists="semicolon",
 )
 EXPORTIFY = Schema(
     "exportify",
@@ -136,6 +139,7 @@ EXPORTIFY = Schema(
     "Added By,Added At,Genres,Record Label,Danceability,Energy,Key,Loudness,Mode,Speechiness,"
     "Acousticness,Instrumentalness,Liveness,Valence,Tempo,Time Signature",
     genres="comma_list",
+    artists="semicolon",
 )
 GENERIC = Schema(
     "generic",
@@ -153,6 +157,7 @@ GENERIC = Schema(
         duration_ms=("duration ms", "duration (ms)", "track duration (ms)"),
     ),
     "track_id,track_name,artist_name,album_name,genre,popularity,duration_ms," + ",".join(FEATURES),
+    artists="semicolon",
 )
 KNOWN: tuple[Schema, ...] = (KAGGLE, TIDYTUESDAY, MAHARSHIPANDYA, TRACKS_600K, EXPORTIFY_LEGACY, EXPORTIFY)
 _HINTS = {
@@ -165,7 +170,7 @@ _HINTS = {
     "generic": "any CSV with a track id, name, artist and the nine audio features",
 }
 EXPORTIFY_FEATURES_HELP = (
-    "re-export it at https://exportify.app, whose exports include Danceability, Energy and the other "
+    "re-export it at https://exportify.net, whose exports include Danceability, Energy and the other "
     "audio-feature columns (the old exporter only added them with its 'Include audio features' setting on)"
 )
 
