@@ -69,3 +69,23 @@ def test_locate_prints_where_things_are(data: Path) -> None:
     assert str(data / "history.sqlite3") in out
     assert str(data / "profiles") in out
     assert "default model" in out
+
+
+def test_an_unexpected_error_is_one_sentence_and_a_logged_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A bug is not bad input, but the person still gets one sentence; the traceback goes to the log."""
+    import sys
+
+    from tui_dj import cli
+    from tui_dj.store import profiles
+
+    monkeypatch.setenv("TUI_DJ_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(sys, "argv", ["tui-dj", "locate"])
+    monkeypatch.setattr(profiles, "history_db", lambda base: 1 / 0)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1
+    assert err.count("\n") == 1 and "unexpected error (ZeroDivisionError" in err and "Traceback" not in err
+    log = tmp_path / "logs" / "errors.log"
+    assert "Traceback" in log.read_text() and "ZeroDivisionError" in log.read_text()

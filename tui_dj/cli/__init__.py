@@ -87,6 +87,31 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("tui-dj: interrupted; nothing already saved was changed.", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug: one sentence here, the traceback in the log for a report
+        where = _log_traceback()
+        detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+        typer.echo(f"tui-dj: unexpected error ({type(exc).__name__}{': ' + detail if detail else ''}); "
+                   f"nothing already saved was changed{'; the details are in ' + where if where else ''}.",
+                   err=True)
+        sys.exit(1)
+
+
+def _log_traceback() -> str:
+    """Append the current exception's traceback to the data folder's log; its path, or ''."""
+    import traceback
+    from datetime import datetime
+
+    from tui_dj.paths import data_dir, logs_dir
+
+    try:
+        path = logs_dir(data_dir()) / "errors.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as log:
+            log.write(f"--- {datetime.now().isoformat(timespec='seconds')} {' '.join(sys.argv)}\n")
+            log.write(traceback.format_exc())
+        return str(path)
+    except OSError:
+        return ""
 
 
 __all__ = ["app", "fail", "main"]

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tui_dj.cli import app, fail
+from tui_dj.cli import app
 from tui_dj.errors import Interrupted
 
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="Data folder (default: $TUI_DJ_DATA_DIR, else the platform's).", show_default=False)]
@@ -105,10 +105,9 @@ def play(
     """Open the DJ console: it plays, you react with keys, and it learns as you go."""
     from tui_dj.tui.app import run_console
 
-    error = run_console(catalog=catalog, model=model, profile=profile, data_dir=data_dir,
-                        speed=speed, theme=theme, seed=seed)
-    if error:
-        fail(error)
+    kept = run_console(catalog=catalog, model=model, profile=profile, data_dir=data_dir,
+                       speed=speed, theme=theme, seed=seed)
+    typer.echo(kept, err=True)
 
 
 def _env_overrides(reward: str | None, no_boredom: bool, no_drift: bool, no_quit: bool, all_off: bool) -> dict[str, object]:

@@ -110,17 +110,18 @@ def sessions_table(rows: Sequence[SessionSummary], who: str, folder: Path) -> Ta
 @contextlib.contextmanager
 def train_progress(console: Console, total: int, start: int) -> Iterator[Callable[[Any], None]]:
     """A bar over training sessions with the mean return, ε, loss and speed (a `train.Progress` each)."""
+    # Fits 80 columns: the bar takes what the numbers leave.
     with Progress(
-        TextColumn("[bold]training[/]"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("reward(100) {task.fields[mean]:>6.2f}"), TextColumn("ε {task.fields[eps]:.3f}"),
-        TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[sps]:>5.0f} songs/s"),
-        TimeRemainingColumn(), console=console, transient=False,
+        TextColumn("[bold]train[/]"), BarColumn(bar_width=None), MofNCompleteColumn(),
+        TextColumn("return {task.fields[mean]:>5.1f}"), TextColumn("ε {task.fields[eps]:.2f}"),
+        TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[sps]:>4.0f}/s"),
+        TimeRemainingColumn(compact=True), console=console, transient=True,
     ) as progress:
         task = progress.add_task("train", total=total, completed=start, mean=0.0, eps=1.0, loss="  -  ", sps=0.0)
 
         def update(p: Any) -> None:
             progress.update(task, completed=p.episode, mean=p.mean_return, eps=p.epsilon,
-                            loss="  -  " if p.loss is None else f"{p.loss:.4f}", sps=p.steps_per_s)
+                            loss="  -  " if p.loss is None else f"{p.loss:.3f}", sps=p.steps_per_s)
 
         yield update
 
@@ -220,7 +221,7 @@ def evaluation_verdict(report: dict[str, Any]) -> str:
 def panel_table(summary: dict[str, Any], title: str) -> Table:
     """Per policy, the median over the listeners of the like rate over songs 1-20 and over the rest
     (with the 95% interval of that median), the worst listener's, the median skip rate, and the
-    DQN's median over this policy's (with its interval, listeners paired)."""
+    DQN's median over this policy's (its interval, listeners paired, is in the JSON)."""
     songs = summary["songs"]
     table = Table(title=title, title_justify="left")
     table.add_column("policy", no_wrap=True)
@@ -228,7 +229,7 @@ def panel_table(summary: dict[str, Any], title: str) -> Table:
     table.add_column(f"21-{songs} [95%]", justify="right", no_wrap=True)
     table.add_column("worst", justify="right", no_wrap=True)
     table.add_column("skips", justify="right", no_wrap=True)
-    table.add_column("dqn ÷ it", justify="right", no_wrap=True)
+    table.add_column("dqn ÷", justify="right", no_wrap=True)
     for name, e in summary["policies"].items():
         late = e["like_late"]
         ratio = e.get("dqn_ratio")
@@ -236,7 +237,7 @@ def panel_table(summary: dict[str, Any], title: str) -> Table:
             name, f"{e['like_early']['median']:.2f}",
             f"{late['median']:.2f} [{late['low']:.2f}-{late['high']:.2f}]",
             f"{e['worst_late']:.2f}", f"{e['skip_rate']:.2f}",
-            "" if ratio is None else f"{ratio['median']:.2f} [{ratio['low']:.2f}-{ratio['high']:.2f}]",
+            "" if ratio is None else f"{ratio['median']:.2f}",
             style="bold" if name == "dqn" else "",
         )
     return table

@@ -7,10 +7,12 @@ of these calls; tests, the listener panels and Python scripts make the very same
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -202,6 +204,31 @@ class Session:
         with self._lock:
             raw = self.catalog.scaler.inverse(self._dj.trace.taste())
             return {name: float(v) for name, v in zip(FEATURES, raw, strict=True)}
+
+    @property
+    def model_description(self) -> str:
+        """Which model this session plays with, in words: "the bundled model", the file given with
+        `model=` (as a path), or "profile ana's own (from models/dqn.pt)": what this profile learned,
+        and the model it started from."""
+        from tui_dj.learn.agent import default_model_path
+
+        def shown(source: str) -> str:
+            if source == "untrained":
+                return "an untrained network"
+            if source == "none":
+                return "no model (another policy)"
+            path = Path(source)
+            if path == default_model_path():
+                return "the bundled model"
+            with contextlib.suppress(ValueError):
+                return str(path.resolve().relative_to(Path.cwd().resolve()))
+            return source
+
+        if Path(self.model_source) != self._paths.model:
+            return shown(self.model_source)
+        base = self._metadata.get("base_model")
+        own = f"profile {self.profile}'s own"
+        return f"{own} (from {shown(str(base))})" if base and Path(str(base)) != self._paths.model else own
 
     @property
     def warning(self) -> str | None:

@@ -1,0 +1,72 @@
+"""`tui-dj play` in a real (pseudo-)terminal: what it says when the console closes, however it
+closes, and that the model `tui-dj train` writes is the one it plays."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.clirun import run_cli, run_in_terminal
+from tui_dj.catalog import builtin_catalog, save_catalog
+from tui_dj.store import open_history
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Path:
+    folder = tmp_path / "catalog"
+    save_catalog(builtin_catalog(300, seed=2), folder)
+    return folder
+
+
+def _likes(data: Path, profile: str = "default") -> int:
+    with open_history(data) as store:
+        assert store is not None
+        return [e.kind for e in store.events(profile, 50)].count("like")
+
+
+@pytest.mark.parametrize("quit_key", [b"q", b"\x03"], ids=["q", "ctrl-c"])
+def test_the_console_closes_saving_and_says_what_was_kept(tmp_path: Path, catalog: Path, quit_key: bytes) -> None:
+    data = tmp_path / "data"
+    code, out = run_in_terminal("play", "--data-dir", data, "--catalog", catalog, cwd=tmp_path,
+                                steps=[("plays 1", b"l"), ("♥ liked", quit_key)])
+    assert code == 0, out[-2000:]
+    after = out[out.rindex("♥ liked"):]
+    assert after.count("Saved profile") == 1
+    assert f"Saved profile 'default' (its model and listening history) in {data}." in after
+    assert "Traceback" not in out
+    assert _likes(data) == 1
+
+
+def test_play_with_the_model_train_wrote(tmp_path: Path, catalog: Path) -> None:
+    code, _, stderr = run_cli("train", "--catalog", catalog, "--episodes", "3", "--no-chart", "--out",
+                              tmp_path / "models")
+    assert code == 0, stderr
+    suggested = re.search(r"`tui-dj (play --model [^`]+)`", stderr)
+    assert suggested, stderr
+    args = suggested.group(1).split()
+    data = tmp_path / "data"
+    code, out = run_in_terminal(*args, "--data-dir", data, "--catalog", catalog, cwd=tmp_path,
+                                steps=[("plays 1", b"l"), ("♥ liked", b"q")])
+    assert code == 0, out[-2000:]
+    assert "model: models/dqn.pt" in out or f"model: {tmp_path / 'models' / 'dqn.pt'}" in out
+    assert "Saved profile 'default'" in out
+
+
+def test_a_keyboard_interrupt_reaching_main_is_one_sentence(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import tui_dj.cli as cli
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "app", interrupted)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["tui-dj: interrupted; nothing already saved was changed."]
