@@ -191,7 +191,9 @@ def test_similarity_reward_reproduces_the_original_numbers(songs: SongTable) -> 
     config = EnvConfig(reward="similarity", max_steps=20)  # the original design's sessions
     random, greedy, best = (_mean_return(songs, _by_name()[n], 30, config) for n in ("random", "greedy", "oracle"))
     assert random < greedy <= 10.0
-    assert greedy >= 0.99 * best  # the oracle plays the most similar song every step: the maximum
+    # The oracle plays the song most similar to the mean of the last five every step: the maximum.
+    # Greedy plays the nearest to the taste vector (the last eight songs): within 2% of it.
+    assert greedy >= 0.98 * best
     assert best > 9.5
 
 
@@ -210,10 +212,13 @@ def test_oracle_beats_random_on_the_listener(songs: SongTable) -> None:
 def test_dqn_policy_plays_candidates(songs: SongTable) -> None:
     from tui_dj.config import AgentConfig
     from tui_dj.learn.agent import DQNAgent
+    from tui_dj.learn.dj import NO_REPEAT
 
     policy = DQNPolicy(DQNAgent(AgentConfig(hidden=8, candidates=16)))
     result = run_session(songs, policy, _generator(songs, 16), EnvConfig(), 4)
-    assert len(result.played) == len(result.outcomes) and len(set(result.played)) == len(result.played)
+    assert len(result.played) == len(result.outcomes)
+    for i, row in enumerate(result.played):  # nothing comes back within the no-repeat window
+        assert row not in result.played[max(0, i - NO_REPEAT):i]
 
 
 def test_the_observation_is_a_function_of_what_a_session_can_see(songs: SongTable) -> None:

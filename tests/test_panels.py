@@ -108,16 +108,16 @@ def test_a_reaction_moves_the_q_values_the_right_way() -> None:
 
     generator = CandidateGenerator(SONGS.features)
     agent = load_agent(default_model_path())[0]
-    agent.new_replay(2000)
-    warm_start(agent, SONGS, generator, 256, seed=0)
+    agent.new_replay(5000)
+    warm_start(agent, SONGS, generator, 512, seed=0)
     policy = SessionPolicy(agent, 0)
     moved: dict[str, list[tuple[float, float]]] = {"like": [], "finish": [], "skip": [], "dislike": []}
-    for session in range(12):
+    for session in range(20):
         streams = Streams.spawn(500 + session)
         person = make_listener(SONGS, EnvConfig(quit=False), streams.listener)
         dj = DJ(SONGS, policy, generator, streams.candidates, policy_rng=streams.policy)
         dj.start()
-        for _ in range(25):
+        for _ in range(30):
             assert dj.current is not None
             row = dj.current.row
             rows = np.argsort(((SONGS.features - SONGS.features[row]) ** 2).sum(1))[:6]  # it and 5 neighbours
@@ -128,9 +128,13 @@ def test_a_reaction_moves_the_q_values_the_right_way() -> None:
             moved[reaction].append((after[0] - before[0], float(np.mean(after[1:] - before[1:]))))
             dj.advance()
     likes, rejects = np.array(moved["like"]), np.array(moved["skip"] + moved["dislike"])
-    assert len(likes) >= 30 and len(rejects) >= 10
-    assert (likes[:, 0] > 0).mean() >= 0.9 and (likes[:, 1] > 0).mean() >= 0.7
-    assert (rejects[:, 0] < 0).mean() >= 0.9 and (rejects[:, 1] < 0).mean() >= 0.7
+    assert len(likes) >= 100 and len(rejects) >= 50
+    # The neighbours are the songs that could play next. The rated song itself cannot (it was
+    # just played); after a skip the online step can still raise its Q when the future it leads to
+    # looks better than the network thought, so its bar is lower.
+    assert (likes[:, 0] > 0).mean() >= 0.9 and (likes[:, 1] > 0).mean() >= 0.9
+    assert (rejects[:, 0] < 0).mean() >= 0.65 and (rejects[:, 1] < 0).mean() >= 0.9
+    assert likes[:, 1].mean() > 0.05 and rejects[:, 1].mean() < -0.05
 
 
 def test_panel_listeners_load_once_and_in_order() -> None:

@@ -163,8 +163,10 @@ class DQNAgent:
         losses = [self._step(self.replay.sample(c.batch_size, self.rng)) for _ in range(max(1, steps))]
         return float(np.mean(losses))
 
-    def learn_online(self, steps: int, batch_size: int, newest: bool = True) -> float | None:
-        """The console's update: `steps` gradient steps on small replayed batches of `batch_size`.
+    def learn_online(self, steps: int, batch_size: int, newest: bool = True,
+                     lr: float | None = None) -> float | None:
+        """The console's update: `steps` gradient steps on small replayed batches of `batch_size`,
+        at learning rate `lr` (default: the training one).
 
         With `newest`, the last transition stored is one row of every batch (uniform sampling would
         rarely pick the reaction just given, so each key press is learned from at once). Returns
@@ -173,7 +175,11 @@ class DQNAgent:
         batch = min(int(batch_size), self.config.batch_size)
         if steps < 1 or batch < 1 or self.replay.size < batch:
             return None
-        losses = [self._step(self.replay.sample(batch, self.rng, newest=newest)) for _ in range(int(steps))]
+        trained, self.optimizer.lr = self.optimizer.lr, self.optimizer.lr if lr is None else lr
+        try:
+            losses = [self._step(self.replay.sample(batch, self.rng, newest=newest)) for _ in range(int(steps))]
+        finally:
+            self.optimizer.lr = trained
         return float(np.mean(losses))
 
     def maybe_update(self) -> float | None:

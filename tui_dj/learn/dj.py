@@ -160,11 +160,11 @@ class DJ:
 
     # -- deciding ----------------------------------------------------------------------------------
 
-    def _excluded(self, with_recent: bool) -> np.ndarray:
+    def _excluded(self, with_recent: bool, with_current: bool = True) -> np.ndarray:
         out = set(self.banned) | set(self.chosen)
         if with_recent:
             out |= set(self.recent)
-        if self.current is not None:
+        if with_current and self.current is not None:
             out.add(self.current.row)
         return np.fromiter(out, dtype=np.int64, count=len(out))
 
@@ -172,8 +172,10 @@ class DJ:
         """Score fresh candidates (plus the ones already ranked, so the table stays steady), and the
         locked head if there is one. None when every song is banned."""
         rows: np.ndarray | None = None
-        for with_recent in (True, False):  # recently played songs only once nothing else is left
-            excluded = self._excluded(with_recent)
+        # Recently played songs only once nothing else is left; the song playing only when it is
+        # the last song not disliked.
+        for with_recent, with_current in ((True, True), (False, True), (False, False)):
+            excluded = self._excluded(with_recent, with_current)
             if locked is not None:
                 excluded = np.append(excluded, locked)
             own = self.policy.candidates(self.songs, self.trace, excluded, self.rng)

@@ -98,10 +98,10 @@ class DQNPolicy(Policy):
     name = "dqn"
 
     def __init__(self, agent: DQNAgent, mode: Literal["train", "online", "collect", "frozen"] = "frozen",
-                 steps: int = 2, batch: int = 16) -> None:
+                 steps: int = 1, batch: int = 16, lr: float | None = None) -> None:
         self.agent = agent
         self.mode = mode
-        self.steps, self.batch = steps, batch
+        self.steps, self.batch, self.lr = steps, batch, lr
 
     @property
     def explore(self) -> float:  # type: ignore[override]
@@ -122,7 +122,7 @@ class DQNPolicy(Policy):
             return self.agent.maybe_update()
         if self.mode == "collect":
             return None
-        return self.agent.learn_online(self.steps, self.batch, newest=True)
+        return self.agent.learn_online(self.steps, self.batch, newest=True, lr=self.lr)
 
     def snapshot(self) -> Any:
         return self.agent.snapshot()
