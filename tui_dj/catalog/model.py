@@ -42,6 +42,10 @@ META_COLUMNS: tuple[str, ...] = (
 # Kept beside the metadata when a source has them (pitch class, 1 major / 0 minor, beats per bar;
 # -1 unknown): not learned from, but a console may show them.
 EXTRA_COLUMNS: tuple[str, ...] = ("key", "mode", "time_signature")
+# A music folder's songs also keep their file and where each of the nine features came from
+# (one letter per feature in FEATURES order: b borrowed, m measured, e estimated).
+FILE_COLUMNS: tuple[str, ...] = ("path", "sources")
+SOURCE_WORDS = {"b": "borrowed", "m": "measured", "e": "estimated"}
 GENRE_SEP = ", "
 FORMAT_VERSION = 1
 FEATURES_FILE = "features.npy"
@@ -100,6 +104,7 @@ class Track:
     duration_ms: int
     features: dict[str, float]
     path: str | None = None  # the audio file, for a song of a music folder
+    sources: str = ""  # per feature, b borrowed / m measured / e estimated ("" for a Spotify CSV row)
 
     @property
     def genre(self) -> str:
@@ -145,7 +150,7 @@ class Catalog:
         """Fit a scaler on `raw_features` (unless given one) and build the catalog."""
         raw = np.asarray(raw_features, dtype=np.float32)
         scaler = scaler or FeatureScaler.fit(raw)
-        columns = list(META_COLUMNS) + [c for c in EXTRA_COLUMNS if c in tracks.columns]
+        columns = list(META_COLUMNS) + [c for c in (*EXTRA_COLUMNS, *FILE_COLUMNS) if c in tracks.columns]
         tracks = tracks.loc[:, columns].reset_index(drop=True)
         manifest = dict(manifest or {})
         manifest["scaler"] = scaler.to_dict()
@@ -174,6 +179,7 @@ class Catalog:
         rows = np.asarray(rows, np.int64).reshape(-1)
         raw = self.raw_features(rows)
         has_path = "path" in self.tracks.columns
+        has_sources = "sources" in self.tracks.columns
         out = []
         # Row by row: a take over the Arrow-backed columns would copy whole chunks for a few rows.
         for j, index in enumerate(rows.tolist()):
@@ -191,6 +197,7 @@ class Catalog:
                 duration_ms=int(row["duration_ms"]),
                 features={name: float(value) for name, value in zip(FEATURES, raw[j], strict=True)},
                 path=str(path) if isinstance(path, str) and path else None,
+                sources=row["sources"] if has_sources and isinstance(row["sources"], str) else "",
             ))
         return out
 

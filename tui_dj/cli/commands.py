@@ -21,25 +21,30 @@ _REWARD_HELP = "Reward model: listener (a simulated person) or similarity (the o
 
 @app.command()
 def prep(
-    files: Annotated[list[Path] | None, typer.Argument(metavar="FILES", help="Spotify-format CSV files to import (none: the built-in catalog).", show_default=False)] = None,
+    files: Annotated[list[Path] | None, typer.Argument(metavar="FILES", help="Spotify-format CSV files, music folders or audio files to import (none: the built-in catalog).", show_default=False)] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the processed catalog to.")] = Path("data/processed"),
     add: Annotated[bool, typer.Option("--add", help="Add the files to the catalog already in --out instead of replacing it.")] = False,
     force: Annotated[bool, typer.Option("--force", help="With no files: replace an imported catalog with the built-in one.")] = False,
     synthetic: Annotated[int | None, typer.Option("--synthetic", help="Generate a built-in catalog of this many songs.", show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the built-in catalog generator.")] = 0,
     kaggle_csv: Annotated[Path | None, typer.Option("--write-kaggle-csv", help="Also write the generated songs as a Kaggle-format CSV here (for benchmarks).", show_default=False)] = None,
+    features_from: Annotated[list[Path] | None, typer.Option("--features-from", help="A Spotify-features CSV (any file prep reads) to borrow a music folder's features from; repeatable.", show_default=False)] = None,
+    data: DataDirOption = None,
 ) -> None:
-    """Import song catalogs (or build the built-in one), clean and scale their features."""
+    """Import song catalogs or music folders (or build the built-in one), clean and scale their features."""
     from tui_dj.catalog.prep import run_prep
-    from tui_dj.cli.render import catalog_summary, import_progress
+    from tui_dj.cli.render import catalog_summary, import_progress, music_progress
+    from tui_dj.paths import data_dir
 
     err = Console(stderr=True)
     try:
-        with import_progress(err) as progress:
+        with import_progress(err) as progress, music_progress(err) as on_music:
             result = run_prep(files or [], out=out, synthetic=synthetic, seed=seed, kaggle_csv=kaggle_csv,
-                              force=force, add=add, on_progress=progress)
+                              force=force, add=add, on_progress=progress, features_from=features_from,
+                              cache_dir=data_dir(data) / "music-cache", on_music=on_music)
     except KeyboardInterrupt:
-        raise Interrupted(f"interrupted; the catalog in {out} was not changed.") from None
+        raise Interrupted(f"interrupted; the catalog in {out} was not changed (the songs analysed so far "
+                          "are cached: running the same prep again goes on from there).") from None
     Console().print(catalog_summary(result.catalog))
     for note in result.notes:
         err.print(note, soft_wrap=True)
@@ -98,7 +103,8 @@ def play(
     model: Annotated[Path | None, typer.Option("--model", help="A model to start from, e.g. models/dqn.pt from `tui-dj train` (default: the profile's own, else the bundled one).", show_default=False)] = None,
     profile: Annotated[str, typer.Option("--profile", "-p", help="Whose taste to learn; profiles never share what they learned.")] = "default",
     data_dir: DataDirOption = None,
-    speed: Annotated[float, typer.Option("--speed", help="Seconds a whole (simulated) song takes.", min=0.5)] = 30.0,
+    speed: Annotated[float, typer.Option("--speed", help="Seconds a whole simulated song takes (a song with no file, or with --simulate).", min=0.5)] = 30.0,
+    simulate: Annotated[bool, typer.Option("--simulate", help="Play even music files on the simulated clock, without sound.")] = False,
     theme: Annotated[str | None, typer.Option("--theme", help="A built-in Textual theme, e.g. nord, gruvbox, ansi-dark.", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for the DJ's exploration.", show_default=False)] = None,
 ) -> None:
@@ -106,7 +112,7 @@ def play(
     from tui_dj.tui.app import run_console
 
     kept = run_console(catalog=catalog, model=model, profile=profile, data_dir=data_dir,
-                       speed=speed, theme=theme, seed=seed)
+                       speed=speed, theme=theme, seed=seed, simulate=simulate)
     typer.echo(kept, err=True)
 
 

@@ -19,6 +19,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -42,6 +43,24 @@ def import_progress(console: Console) -> Iterator[Callable[[str, int, int], None
             if what not in tasks:
                 tasks[what] = progress.add_task(what, total=total or None)
             progress.update(tasks[what], completed=done)
+
+        yield update
+
+
+@contextlib.contextmanager
+def music_progress(console: Console) -> Iterator[Callable[[Any], None]]:
+    """A bar per stage of a music folder's import (scanning, reading tags, analysing): files done,
+    songs a second, time left."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+                  TaskProgressColumn(show_speed=True), TimeRemainingColumn(), TextColumn("{task.fields[now]}"),
+                  console=console, transient=True) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(p: Any) -> None:
+            if p.stage not in tasks:
+                tasks[p.stage] = progress.add_task(p.stage.capitalize(), total=p.total or None, now="")
+            name = str(p.current)[-30:] if p.current else ""
+            progress.update(tasks[p.stage], completed=p.done, total=p.total or None, now=name)
 
         yield update
 
@@ -73,6 +92,16 @@ def catalog_summary(catalog: Catalog) -> Table:
         table.add_row(f"dropped: {reason}", f"{count:,}")
     for reason, count in m.get("adjusted", {}).items():
         table.add_row(f"kept, {reason}", f"{count:,}")
+    music = m.get("music")
+    if music:
+        table.add_row("music files found", f"{music.get('files', 0):,}")
+        table.add_row("  analysed now", f"{music.get('analysed', 0):,}")
+        table.add_row("  from the cache (unchanged)", f"{music.get('from_cache', 0):,}")
+        rate = music.get("match_rate")
+        if rate is not None:
+            table.add_row("  features borrowed (match rate)", f"{music.get('borrowed', 0):,} ({rate:.0%})")
+        if music.get("failed"):
+            table.add_row("  could not be read", f"{len(music['failed']):,}")
     table.add_row("[bold]songs kept[/]", f"[bold]{len(catalog):,}[/]", end_section=True)
     table.add_row("genres", f"{_genre_count(catalog):,}")
     raw = catalog.raw_features()

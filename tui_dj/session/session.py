@@ -137,6 +137,17 @@ class Session:
             learned = self._learn("finish", advancing=True) if self._reaction is None else None
             return self._advance(learned)
 
+    def move_on(self, play_number: int | None = None) -> SessionView:
+        """The song playing could not be played (its file is gone or broken): the next song starts,
+        nothing is learned about this one, and it is not picked again in this session. A late call
+        for an earlier song does nothing."""
+        with self._lock:
+            self._check_open()
+            if self._dj.current is None or (play_number is not None and play_number != self._play_number):
+                return self._view()
+            self._dj.banned.add(self._dj.current.row)
+            return self._advance()
+
     def play(self, song: str | int) -> SessionView:
         """Play a song now (a track id or a catalog row); its reaction is learned as any other's."""
         with self._lock:

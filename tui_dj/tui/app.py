@@ -25,6 +25,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_dj.errors import Interrupted, TuiDjError
+from tui_dj.playback.base import FAILED, Player
 from tui_dj.tui.fast_table import LiveTable
 from tui_dj.tui.main_screen import MainScreen
 from tui_dj.tui.messages import (
@@ -54,6 +55,7 @@ DISPATCH: dict[str, Callable[[Session, Action], SessionView]] = {
     "dislike": lambda s, a: s.react("dislike"),
     "undo": lambda s, a: s.undo(),
     "end": lambda s, a: s.song_ended(a.play_number),
+    "move_on": lambda s, a: s.move_on(a.play_number),
     "play": lambda s, a: s.play(a.ref),  # type: ignore[arg-type]
     "enqueue": lambda s, a: s.enqueue(a.ref),  # type: ignore[arg-type]
     "forgive": lambda s, a: s.forgive(a.ref),  # type: ignore[arg-type]
@@ -87,6 +89,8 @@ class DJApp(App[str | None]):
         keymap: dict[str, str] | None = None,
         theme: str | None = None,
         freeze_gc: bool = False,
+        player: Player | None = None,
+        simulate: bool = False,
     ) -> None:
         super().__init__()
         if callable(session) and not hasattr(session, "react"):
@@ -96,11 +100,15 @@ class DJApp(App[str | None]):
             self._session, self._opener = session, None  # type: ignore[assignment]
         self.speed = max(0.5, float(speed))
         self.autoplay = autoplay
+        # The player: given, or chosen when the catalog is known (a real one for songs with files
+        # unless `simulate`; the simulated clock for the rest). `autoplay=False` plays nothing.
+        self.player: Player | None = player
+        self._simulate = simulate
+        self._playing_number: int | None = None  # the play the player was given
         self.paused = False
         self.closed = False
         self._quitting = False
         self.view: SessionView | None = None
-        self.progress = 0.0  # fraction of the current song heard
         self._actions: queue.Queue[Action | None] = queue.Queue()
         self._pending = 0
         self._ending_play: int | None = None
@@ -167,6 +175,16 @@ class DJApp(App[str | None]):
 
     def on_unmount(self) -> None:
         self._actions.put(None)
+        if self.player is not None:
+            self.player.close()
+
+    @property
+    def progress(self) -> float:
+        """The fraction of the song playing that has been heard."""
+        player = self.player
+        if player is None or self.view is None or self.view.now_playing is None or not player.duration:
+            return 0.0
+        return min(1.0, player.position / player.duration)
 
     # -- actions in, views out -------------------------------------------------------------------
     def submit_action(self, kind: ActionKind, ref: int | str | None = None, play_number: int | None = None) -> None:
@@ -279,6 +297,14 @@ class DJApp(App[str | None]):
         kind = message.kind
         if kind == "pause":
             self.toggle_pause()
+        elif kind == "seek":
+            if self.player is not None and self._playing_number is not None:
+                self.player.seek(float(message.ref or 0), relative=True)
+                self._show_progress()
+        elif kind == "volume":
+            if self.player is not None:
+                self.player.set_volume(self.player.volume + int(message.ref or 0))
+                self.notify(f"Volume {self.player.volume}%", timeout=1.5)
         elif kind in ("history", "search"):
             if not self.session_open:
                 self.notify("The DJ is still opening the catalog; one moment.")
@@ -303,12 +329,44 @@ class DJApp(App[str | None]):
             self.call_after_refresh(self._collect_if_due)
         self.view = view
         if new_song or view.now_playing is None:  # nothing plays (out of songs): the clock shows 0
-            self.progress = 0.0
             self._ending_play = None
+            self._start_song(view)
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen):
                 screen.show_view(view)
                 self._show_progress(screen)
+
+    def _start_song(self, view: SessionView) -> None:
+        """Give the player the song that now plays (and the next one, for a gapless start)."""
+        if not self.autoplay:
+            return
+        if self.player is None:
+            self.player = self._open_player()
+        playing = view.now_playing
+        if playing is None:
+            self.player.pause(True)
+            self._playing_number = None
+            return
+        self._playing_number = view.play_number
+        self.player.play(playing.path, playing.duration_ms / 1000.0)
+        if self.paused:
+            self.player.pause(True)
+        upcoming = view.queue[0].track if view.queue else None
+        if upcoming is not None and upcoming.path:
+            self.player.preload(upcoming.path)
+
+    def _open_player(self) -> Player:
+        """A real player when the catalog's songs have files (unless told to simulate), else the clock."""
+        from tui_dj.playback import SimulatedPlayer, open_player
+
+        has_files = self._session is not None and "path" in self._session.catalog.tracks.columns \
+            and bool(self._session.catalog.tracks["path"].notna().any())
+        if not has_files:
+            return SimulatedPlayer(self.speed)
+        player, note = open_player("simulate" if self._simulate else "auto", song_seconds=self.speed)
+        log.info("player: %s", note)
+        self.notify(note, title="tui-dj", timeout=6)
+        return player
 
     def _opened(self, view: SessionView) -> None:
         """The first view: say which model plays (in the stats panel too), and the session's notice."""
@@ -343,24 +401,36 @@ class DJApp(App[str | None]):
             if screen is None:
                 return
         playing = self.view.now_playing if self.view else None
-        duration = playing.duration_ms / 1000.0 if playing else 0.0
+        player = self.player
+        duration = (player.duration if player is not None and player.duration else 0.0) or \
+            (playing.duration_ms / 1000.0 if playing else 0.0)
         screen.show_progress(self.progress if playing else 0.0, duration, self.paused)
 
     def toggle_pause(self) -> None:
         self.paused = not self.paused
+        if self.player is not None:
+            self.player.pause(self.paused)
         self._show_progress()
 
     def _tick(self) -> None:
-        view = self.view
-        if self.paused or view is None or view.now_playing is None or self.closed:
+        """Four times a second: the player's position on screen, and what happened to the song."""
+        view, player = self.view, self.player
+        if view is None or player is None or self.closed:
             return
-        if self._ending_play == view.play_number:
-            return
-        self.progress = min(1.0, self.progress + TICK_S / self.speed)
-        self._show_progress()
-        if self.progress >= 1.0:
+        for event in player.poll():
+            if self._ending_play == self._playing_number or self._playing_number != view.play_number:
+                continue  # this song's end is already on its way (or it is not the one on screen)
             self._ending_play = view.play_number
-            self.submit_action("end", play_number=view.play_number)
+            if event.kind == FAILED:
+                # The file is gone or broken: say so, log it, and go on without learning anything.
+                log.warning("could not play %s: %s", event.path, event.reason)
+                name = view.now_playing.name if view.now_playing else "the song"
+                self.notify(f"{name} could not be played ({event.reason}); the next song starts.",
+                            severity="warning", timeout=6)
+                self.submit_action("move_on", play_number=view.play_number)
+            else:
+                self.submit_action("end", play_number=view.play_number)
+        self._show_progress()
 
 
 def _describe(exc: BaseException | None) -> str:
@@ -377,6 +447,7 @@ def run_console(
     speed: float,
     theme: str | None,
     seed: int | None,
+    simulate: bool = False,
 ) -> str:
     """Open the session, run the console, close (and save) the session.
 
@@ -415,7 +486,7 @@ def run_console(
 
         return open_session(**kwargs)
 
-    app = DJApp(opener, speed=speed, keymap=keymap, theme=theme, freeze_gc=True)
+    app = DJApp(opener, speed=speed, keymap=keymap, theme=theme, freeze_gc=True, simulate=simulate)
     interrupted = False
     try:
         error = app.run()

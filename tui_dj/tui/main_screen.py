@@ -47,6 +47,11 @@ class MainScreen(Screen[None]):
         Binding("u", "undo", "Undo", id="dj.undo", tooltip="Undo the last reaction (taste, network too)"),
         Binding("space", "pause", "Pause", id="dj.pause", priority=True,
                 tooltip="Pause or resume the song"),
+        Binding("comma", "seek(-10)", "Back", id="dj.seek_back", show=False, tooltip="Seek back 10 seconds"),
+        Binding("full_stop", "seek(10)", "Forward", id="dj.seek_forward", show=False,
+                tooltip="Seek forward 10 seconds"),
+        Binding("minus", "volume(-10)", "Quieter", id="dj.volume_down", show=False, tooltip="Volume down"),
+        Binding("plus,equals_sign", "volume(10)", "Louder", id="dj.volume_up", show=False, tooltip="Volume up"),
         Binding("slash", "search", "Search", id="dj.search",
                 tooltip="Search: enter plays, ctrl+n queues next"),
         Binding("h", "history", "History", id="dj.history", tooltip="This profile's listening history"),
@@ -156,6 +161,12 @@ class MainScreen(Screen[None]):
 
     def action_pause(self) -> None:
         self.post_message(Requested("pause"))
+
+    def action_seek(self, seconds: int) -> None:
+        self.post_message(Requested("seek", seconds))
+
+    def action_volume(self, change: int) -> None:
+        self.post_message(Requested("volume", change))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.key_list(), self._model))

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from textual.message import Message
 
 ActionKind = Literal[
-    "open", "start", "like", "skip", "dislike", "undo", "end", "play", "enqueue", "forgive", "close"
+    "open", "start", "like", "skip", "dislike", "undo", "end", "move_on", "play", "enqueue", "forgive", "close"
 ]
 
 
@@ -18,7 +18,7 @@ class Action:
 
     kind: ActionKind
     ref: int | str | None = None  # a track index or id, for play / enqueue / forgive
-    play_number: int | None = None  # for "end": which play reached its end (a late one does nothing)
+    play_number: int | None = None  # for "end" and "move_on": which play it was (a late one does nothing)
 
 
 @dataclass

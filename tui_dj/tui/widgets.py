@@ -14,7 +14,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Footer, Label, ProgressBar, Sparkline, Static
 
-from tui_dj.catalog.model import Track
+from tui_dj.catalog.model import FEATURES, SOURCE_WORDS, Track
 from tui_dj.session import QRow, QueueEntry, SessionView, TasteRow
 from tui_dj.tui.fast_table import LiveTable
 
@@ -46,11 +46,26 @@ def cell(text: str, justify: Literal["left", "right"] = "left") -> Text:
     return Text(text, no_wrap=True, overflow="ellipsis", justify=justify, end="")
 
 
+def sources_line(sources: str) -> str:
+    """Where a file's nine features came from, in one line: "measured: tempo, loudness · estimated:
+    acoustic, …" ("" for a song with no file)."""
+    if not sources:
+        return ""
+    groups: dict[str, list[str]] = {}
+    for code, name in zip(sources, FEATURES, strict=False):
+        groups.setdefault(SOURCE_WORDS.get(code, code), []).append(SHORT_LABELS.get(name, name).rstrip("."))
+    parts = [f"{word}: {'all nine' if len(names) == len(FEATURES) else ', '.join(names)}"
+             for word, names in groups.items()]
+    return "features " + " · ".join(parts)
+
+
 class NowPlaying(Vertical):
-    """Title, artist and genre of the song playing, and how far through it we are (simulated)."""
+    """Title, artist and genre of the song playing (and its album and where its features came from,
+    for a music file), the player's state and how far through it is."""
 
     def compose(self) -> ComposeResult:
         yield Label("Opening the catalog and the DJ's model…", id="np-title")
+        yield Label("", id="np-sources")
         with Horizontal(id="np-line"):
             yield Label("▶", id="np-state")
             yield ProgressBar(total=1.0, show_eta=False, show_percentage=False, id="np-progress")
@@ -67,11 +82,17 @@ class NowPlaying(Vertical):
         title = self.query_one("#np-title", Label)
         # The labels here have fixed sizes in dj.tcss: a new text needs a repaint, not a layout
         # of the whole screen (which re-renders every panel).
+        line = sources_line(track.sources) if track is not None else ""
+        if self.has_class("-file") != bool(line):
+            self.set_class(bool(line), "-file")  # the sources line shows (and the panel grows) for files
+        if line:
+            self.query_one("#np-sources", Label).update(line, layout=False)
         if track is None:
             title.update("Nothing playing", layout=False)
             return
+        album = f"  · {track.album}" if track.path and track.album else ""
         text = Text.assemble(
-            (track.name, "bold"), " — ", track.artist, (f"  · {track.genre}" if track.genre else "")
+            (track.name, "bold"), " — ", track.artist, album, (f"  · {track.genre}" if track.genre else "")
         )
         if reaction:
             text.append("  ♥ liked" if reaction == "like" else f"  ({reaction})", style="italic")
