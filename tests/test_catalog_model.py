@@ -44,6 +44,20 @@ def test_scaler_round_trip() -> None:
     assert again == catalog.scaler
 
 
+def test_a_feature_every_song_shares_keeps_its_place_in_its_natural_range() -> None:
+    # A small folder of instrumentals: min-max alone would scale instrumentalness 1.0 to 0.
+    raw = np.array([[0.8, 0.5, 0.3, 1.0, 0.08, -15.0, 0.0, 100.0, 0.1],
+                    [0.9, 0.7, 0.4, 1.0, 0.08, -16.0, 0.0, 180.0, 0.5]])
+    scaler = FeatureScaler.fit(raw)
+    scaled = scaler.transform(raw)
+    at = {name: FEATURES.index(name) for name in ("instrumentalness", "liveness", "speechiness", "tempo")}
+    assert np.allclose(scaled[:, at["instrumentalness"]], 1.0)
+    assert np.allclose(scaled[:, at["liveness"]], 0.08)
+    assert np.allclose(scaled[:, at["speechiness"]], 0.0)
+    assert np.allclose(scaled[:, at["tempo"]], [0.0, 1.0])  # a feature that varies spans the catalog
+    assert np.allclose(scaler.inverse(scaled), raw, atol=1e-4)
+
+
 def test_track_shows_raw_values() -> None:
     catalog = builtin_catalog(300)
     track = catalog.track(5)

@@ -17,7 +17,7 @@ from tui_dj.session import Session, open_session
 from tui_dj.tui.app import DJApp
 from tui_dj.tui.main_screen import MainScreen
 from tui_dj.tui.screens import HelpScreen, HistoryScreen, SearchScreen
-from tui_dj.tui.widgets import QTable, QueueTable
+from tui_dj.tui.widgets import QTable, QueueTable, sources_line
 
 
 class RecordingApp(DJApp):
@@ -729,3 +729,12 @@ def test_a_misspelled_keymap_id_is_one_sentence_naming_the_nearest(tmp_path: Pat
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.output
     assert "'dj.dislke'" in lines[0] and "did you mean 'dj.dislike'?" in lines[0]
+
+
+def test_where_a_files_features_came_from_fits_one_80_column_line() -> None:
+    assert sources_line("") == ""
+    assert sources_line("b" * 9) == "features borrowed: all nine"
+    analysed = "emmeememe"  # acoustic e, dance m, energy m, instrum e, live e, loudness m, …
+    line = sources_line(analysed)
+    assert line == "features measured: dance, energy, loudness, tempo · estimated: the other 5"
+    assert len(line) <= 76

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tui_dj.catalog.model import FEATURES, GENRE_SEP
+from tui_dj.catalog.model import FEATURE_RANGES, FEATURES, GENRE_SEP
 from tui_dj.catalog.schemas import EXTRA_FIELDS, NUMBER_FIELDS, Detected, Schema
 
 TEMPO_FILLED = "tempo missing or 0, set to the catalog median"
@@ -30,8 +30,7 @@ DURATION_FILLED = "duration missing or under a second, set to the catalog median
 TITLE_FILLED = "title missing, shown as 'Unknown title'"
 ARTIST_FILLED = "artist missing, shown as 'Unknown artist'"
 
-# Spotify's own ranges; loudness is in dB and rarely below -60, tempo in BPM.
-_RANGES = {**{f: (0.0, 1.0) for f in FEATURES}, "loudness": (-60.0, 0.0), "tempo": (0.0, 300.0)}
+_RANGES = FEATURE_RANGES
 _TEMPO = FEATURES.index("tempo")
 _LOUDNESS = FEATURES.index("loudness")
 _DEFAULT_TEMPO = 120.0

@@ -30,6 +30,9 @@ FEATURES: tuple[str, ...] = (
     "valence",
 )
 N_FEATURES = len(FEATURES)
+# Spotify's own ranges; loudness is in dB and rarely below -60, tempo in BPM.
+FEATURE_RANGES: dict[str, tuple[float, float]] = {
+    **{f: (0.0, 1.0) for f in FEATURES}, "loudness": (-60.0, 0.0), "tempo": (0.0, 300.0)}
 META_COLUMNS: tuple[str, ...] = (
     "track_id",
     "name",
@@ -64,6 +67,12 @@ class FeatureScaler:
     def fit(cls, raw: np.ndarray) -> FeatureScaler:
         low = np.nanmin(raw, axis=0).astype(np.float64)
         high = np.nanmax(raw, axis=0).astype(np.float64)
+        # A feature every song shares (a small folder of instrumentals) keeps its place in the
+        # feature's natural range: scaled to 0 it would read as "none at all" to the network and
+        # on the taste bars.
+        flat = high <= low
+        low[flat] = np.minimum(low[flat], [FEATURE_RANGES[f][0] for f, x in zip(FEATURES, flat) if x])
+        high[flat] = np.maximum(high[flat], [FEATURE_RANGES[f][1] for f, x in zip(FEATURES, flat) if x])
         return cls(tuple(map(float, low)), tuple(map(float, high)))
 
     def _span(self) -> np.ndarray:

@@ -47,16 +47,19 @@ def cell(text: str, justify: Literal["left", "right"] = "left") -> Text:
 
 
 def sources_line(sources: str) -> str:
-    """Where a file's nine features came from, in one line: "measured: tempo, loudness · estimated:
-    acoustic, …" ("" for a song with no file)."""
+    """Where a file's nine features came from, in one line that fits 80 columns: "features measured:
+    dance, energy, loudness, tempo · estimated: the other 5" ("" for a song with no file). The
+    largest group is the one not spelled out."""
     if not sources:
         return ""
     groups: dict[str, list[str]] = {}
     for code, name in zip(sources, FEATURES, strict=False):
         groups.setdefault(SOURCE_WORDS.get(code, code), []).append(SHORT_LABELS.get(name, name).rstrip("."))
-    parts = [f"{word}: {'all nine' if len(names) == len(FEATURES) else ', '.join(names)}"
-             for word, names in groups.items()]
-    return "features " + " · ".join(parts)
+    if len(groups) == 1:
+        return f"features {next(iter(groups))}: all nine"
+    largest = max(groups, key=lambda word: len(groups[word]))
+    parts = [f"{word}: {', '.join(names)}" for word, names in groups.items() if word != largest]
+    return "features " + " · ".join([*parts, f"{largest}: the other {len(groups[largest])}"])
 
 
 class NowPlaying(Vertical):
