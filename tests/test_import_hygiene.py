@@ -16,7 +16,8 @@ def _modules_after(code: str) -> set[str]:
     return set(out.split())
 
 
-@pytest.mark.parametrize("module", ["tui_dj.catalog", "tui_dj.learn", "tui_dj.session", "tui_dj.store"])
+@pytest.mark.parametrize("module", ["tui_dj.catalog", "tui_dj.catalog.music", "tui_dj.learn", "tui_dj.session",
+                                    "tui_dj.store", "tui_dj.playback", "tui_dj.panels"])
 def test_core_never_imports_textual(module: str) -> None:
     loaded = _modules_after(f"import {module}")
     assert "textual" not in loaded
