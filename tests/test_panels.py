@@ -68,6 +68,24 @@ def test_a_playlist_listener_likes_what_sits_among_its_songs() -> None:
     assert far.count("like") == 0 and far.count("finish") == 0
 
 
+def test_the_oracle_searches_near_every_song_of_a_playlist() -> None:
+    from tui_dj.learn.baselines import OraclePolicy
+    from tui_dj.learn.trace import SessionTrace
+
+    songs = SongTable.from_catalog(CATALOG)
+    playlist = np.array([10, 500, 1500, 2500, 2900])  # more centres than the per-centre search serves
+    oracle = OraclePolicy(per_centre=20)
+    oracle.begin(PlaylistListener(CATALOG.features[playlist]))
+    excluded = np.zeros(len(songs), bool)
+    excluded[10] = True
+    pool = oracle.candidates(songs, SessionTrace(), excluded, np.random.default_rng(0))
+    assert pool is not None and 10 not in pool
+    d = ((CATALOG.features[:, None] - CATALOG.features[playlist][None]) ** 2).sum(-1).min(axis=1)
+    d[10] = np.inf
+    assert set(pool) == set(np.argsort(d)[: len(pool)])  # the songs nearest any of them, none other
+    assert {500, 1500, 2500, 2900} <= set(pool)
+
+
 @pytest.mark.parametrize("policy", POLICIES)
 def test_every_policy_plays_a_panel_listener_through_the_session_api(policy: str) -> None:
     listener = load(PanelSpec("personas"))[0]

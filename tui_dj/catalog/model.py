@@ -70,9 +70,10 @@ class FeatureScaler:
         # A feature every song shares (a small folder of instrumentals) keeps its place in the
         # feature's natural range: scaled to 0 it would read as "none at all" to the network and
         # on the taste bars.
+        natural = np.array([FEATURE_RANGES[f] for f in FEATURES])
         flat = high <= low
-        low[flat] = np.minimum(low[flat], [FEATURE_RANGES[f][0] for f, x in zip(FEATURES, flat) if x])
-        high[flat] = np.maximum(high[flat], [FEATURE_RANGES[f][1] for f, x in zip(FEATURES, flat) if x])
+        low[flat] = np.minimum(low[flat], natural[flat, 0])
+        high[flat] = np.maximum(high[flat], natural[flat, 1])
         return cls(tuple(map(float, low)), tuple(map(float, high)))
 
     def _span(self) -> np.ndarray:
