@@ -89,7 +89,8 @@ def test_missing_file(tmp_path: Path, previous: tuple[Path, str]) -> None:
 
 def test_a_folder_given_as_a_file(tmp_path: Path, previous: tuple[Path, str]) -> None:
     out, fingerprint = previous
-    _assert_refused(*_prep(tmp_path, "--out", out), "is a folder, not a CSV file")
+    # A folder is a music folder now: one with no music in it says what was looked for.
+    _assert_refused(*_prep(tmp_path, "--out", out), "No playable music files were found", "pass a CSV by its file name")
     assert load_catalog(out).fingerprint == fingerprint
 
 

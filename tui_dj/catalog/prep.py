@@ -122,7 +122,8 @@ def import_music_catalog(paths: list[Path], cache_dir: Path, features_from: list
     if len(tracks) == 0:
         failed = len(summary["failed"])
         raise TuiDjError(f"No playable music files were found in {', '.join(map(str, paths))}"
-                         + (f" ({failed} could not be read)." if failed else "."))
+                         + (f" ({failed} could not be read)." if failed else
+                            " (a folder is read as music: mp3, flac, ogg, opus, m4a or wav files; pass a CSV by its file name)."))
     return Catalog.from_raw(tracks, music.raw, manifest)
 
 
