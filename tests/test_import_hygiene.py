@@ -32,3 +32,14 @@ def test_help_does_not_import_torch() -> None:
     assert "tui_dj.cli" in loaded
     assert "torch" not in loaded
     assert "textual" not in loaded
+
+
+def test_no_module_holds_more_than_one_job_s_worth_of_lines() -> None:
+    from pathlib import Path
+
+    import tui_dj
+
+    root = Path(tui_dj.__file__).parent
+    long = {str(p.relative_to(root)): n for p in root.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450}
+    assert not long, f"split these modules by job: {long}"

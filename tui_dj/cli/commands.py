@@ -109,7 +109,7 @@ def play(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for the DJ's exploration.", show_default=False)] = None,
 ) -> None:
     """Open the DJ console: it plays, you react with keys, and it learns as you go."""
-    from tui_dj.tui.app import run_console
+    from tui_dj.tui.console import run_console
 
     kept = run_console(catalog=catalog, model=model, profile=profile, data_dir=data_dir,
                        speed=speed, theme=theme, seed=seed, simulate=simulate)

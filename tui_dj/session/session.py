@@ -7,7 +7,6 @@ of these calls; tests, the listener panels and Python scripts make the very same
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections import deque
@@ -21,7 +20,15 @@ from tui_dj.catalog import FEATURES, Catalog, Track
 from tui_dj.errors import TuiDjError
 from tui_dj.learn.dj import DJ, DJSnapshot
 from tui_dj.learn.rewards import REWARDS
-from tui_dj.session.view import Learned, QRow, QueueEntry, SessionStats, SessionView, TasteRow
+from tui_dj.session.view import (
+    Learned,
+    QRow,
+    QueueEntry,
+    SessionStats,
+    SessionView,
+    TasteRow,
+    model_words,
+)
 from tui_dj.store import HistoryEvent, HistoryStore, ProfileLock, ProfilePaths
 
 if TYPE_CHECKING:
@@ -221,25 +228,11 @@ class Session:
         """Which model this session plays with, in words: "the bundled model", the file given with
         `model=` (as a path), or "profile ana's own (from models/dqn.pt)": what this profile learned,
         and the model it started from."""
-        from tui_dj.learn.agent import default_model_path
-
-        def shown(source: str) -> str:
-            if source == "untrained":
-                return "an untrained network"
-            if source == "none":
-                return "no model (another policy)"
-            path = Path(source)
-            if path == default_model_path():
-                return "the bundled model"
-            with contextlib.suppress(ValueError):
-                return str(path.resolve().relative_to(Path.cwd().resolve()))
-            return source
-
         if Path(self.model_source) != self._paths.model:
-            return shown(self.model_source)
+            return model_words(self.model_source)
         base = self._metadata.get("base_model")
         own = f"profile {self.profile}'s own"
-        return f"{own} (from {shown(str(base))})" if base and Path(str(base)) != self._paths.model else own
+        return f"{own} (from {model_words(str(base))})" if base and Path(str(base)) != self._paths.model else own
 
     @property
     def warning(self) -> str | None:

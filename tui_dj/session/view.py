@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from tui_dj.catalog.model import Track
 
@@ -79,3 +81,20 @@ class SessionView:
     read_only: bool = False
     notice: str | None = None  # said when the session opened (read-only, say)
     warning: str | None = None  # a problem the session carries on with (a full disk, say)
+
+
+def model_words(source: str) -> str:
+    """A model source in words: "the bundled model", "an untrained network", or its path (relative
+    to the working folder when it is inside it)."""
+    from tui_dj.learn.agent import default_model_path
+
+    if source == "untrained":
+        return "an untrained network"
+    if source == "none":
+        return "no model (another policy)"
+    path = Path(source)
+    if path == default_model_path():
+        return "the bundled model"
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    return source

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from tui_dj.tui.app import DJApp, run_console
+from tui_dj.tui.app import DJApp
+from tui_dj.tui.console import run_console
 
 __all__ = ["DJApp", "run_console"]
