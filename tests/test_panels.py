@@ -160,3 +160,34 @@ def test_panel_listeners_load_once_and_in_order() -> None:
     assert load(PanelSpec("personas")) is first
     assert all(isinstance(p, PanelListener) for p in first)
     assert len(first) == 12 + len({g.split(", ")[0] for g in CATALOG.tracks["genres"]})
+
+
+def test_evaluate_panel_prints_an_80_column_table_and_writes_json_only_when_asked(tmp_path) -> None:
+    import json
+
+    from tests.clirun import run_cli
+
+    out = tmp_path / "panel.json"
+    code, stdout, stderr = run_cli("evaluate", "--panel", "personas", "--builtin", "--listeners", "2", "--songs", "12",
+                                   "--policies", "dqn,liked-mean", "--json", out, columns=80)
+    assert code == 0, stderr
+    assert "personas: 2 listeners × 12 songs" in stdout
+    assert all(len(line) <= 80 for line in stdout.splitlines())
+    rows = {line.split("│")[1].strip() for line in stdout.splitlines() if line.startswith("│")}
+    assert rows == {"dqn", "liked-mean"}
+    summary = json.loads(out.read_text())
+    assert set(summary["policies"]) == {"dqn", "liked-mean"} and summary["songs"] == 12
+    assert summary["policies"]["dqn"]["listeners"] == 2
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--panel", "friends"], "--panel is personas or playlists, not 'friends'."),
+    (["--panel", "playlists"], "--panel playlists needs --playlists"),
+    (["--panel", "personas", "--policies", "dqn,magic"], "Unknown policy 'magic'"),
+])
+def test_evaluate_panel_refuses_bad_options_in_one_sentence(args: list[str], says: str) -> None:
+    from tests.clirun import run_cli
+
+    code, _, stderr = run_cli("evaluate", "--builtin", *args)
+    assert code != 0 and says in stderr and "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1

@@ -287,8 +287,8 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
     summary = summarise(results, songs or SONGS)
     console = Console()
     count = max(e["listeners"] for e in summary["policies"].values())
-    console.print(panel_table(summary, f"{panel} panel: {count} listeners, {summary['songs']} songs each, "
-                                       "median like rates [95% interval]"))
+    console.print(panel_table(summary, f"{panel}: {count} listeners × {summary['songs']} songs; "
+                                       "median like rate [95% interval]"))
     for line in panel_notes(summary):
         console.print(line)
     if json_out is not None:
