@@ -93,6 +93,28 @@ async def test_dislike_moves_on_and_changes_the_queue(session: Any) -> None:
         assert session.stats.dislikes == 1
 
 
+async def test_the_head_of_up_next_on_screen_is_the_song_that_plays(session: Any) -> None:
+    app = DJApp(session, autoplay=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        moved = 0
+        for step in ["n", "l", "end", "n", "l", "n", "end", "n"]:
+            shown_next = str(app.screen.query_one(QueueTable).get_row_at(0)[0])
+            before = app.view.play_number
+            if step == "end":
+                app.submit_action("end", play_number=before)
+            else:
+                await pilot.press(step)
+            await settle(pilot, app)
+            if app.view.play_number == before:  # a like: the song plays on, and so does the head
+                assert str(app.screen.query_one(QueueTable).get_row_at(0)[0]) == shown_next
+                continue
+            title = str(app.screen.query_one("#np-title").render())
+            assert title.startswith(shown_next.rstrip("…")), (step, shown_next, title)
+            moved += 1
+        assert moved == 6
+
+
 async def test_like_moves_the_taste_toward_the_song(session: Any) -> None:
     app = DJApp(session, autoplay=False)
     async with app.run_test(size=(80, 24)) as pilot:
