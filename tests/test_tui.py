@@ -270,15 +270,15 @@ async def test_help_lists_every_key_and_history_shows_the_plays(session: Any) ->
 
 
 async def test_a_keymap_remaps_keys(session: Any) -> None:
-    app = DJApp(session, autoplay=False, keymap={"dj.like": "plus", "dj.skip": "j"})
+    app = DJApp(session, autoplay=False, keymap={"dj.like": "f", "dj.skip": "j"})
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        await pilot.press("j", "plus", "l", "n")  # the old keys no longer act
+        await pilot.press("j", "f", "l", "n")  # the old keys no longer act
         await settle(pilot, app)
         assert (session.stats.likes, session.stats.skips) == (1, 1)
         keys = {binding_id: k for k, _, binding_id in app.screen.key_list()}  # type: ignore[attr-defined]
         # The arrow is its own binding (dj.skip_arrow), so remapping dj.skip leaves it in place.
-        assert (keys["dj.like"], keys["dj.skip"], keys["dj.skip_arrow"]) == ("+", "j", "→")
+        assert (keys["dj.like"], keys["dj.skip"], keys["dj.skip_arrow"]) == ("f", "j", "→")
 
 
 async def test_a_song_that_reaches_its_end_counts_as_finished(session: Any) -> None:
@@ -751,6 +751,24 @@ def test_a_misspelled_keymap_id_is_one_sentence_naming_the_nearest(tmp_path: Pat
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.output
     assert "'dj.dislke'" in lines[0] and "did you mean 'dj.dislike'?" in lines[0]
+
+
+def test_a_keymap_that_gives_one_key_to_two_bindings_is_one_sentence(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tui_dj.cli import app as cli
+    from tui_dj.tui.keymap import EXAMPLE, check_clashes
+
+    (tmp_path / "keymap.toml").write_text('[keys]\n"dj.like" = "plus"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["play", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert "'plus'" in lines[0] and "'dj.volume_up'" in lines[0] and "'dj.like'" in lines[0]
+    # The example the README and the error messages show clashes with nothing.
+    example = {"dj.like": "l,f", "dj.skip": "n,j"}
+    assert all(f'"{k}" = "{v}"' in EXAMPLE for k, v in example.items())
+    check_clashes(tmp_path / "keymap.toml", example, DJApp.binding_keys())
 
 
 def test_where_a_files_features_came_from_fits_one_80_column_line() -> None:

@@ -132,10 +132,13 @@ class DJApp(App[str | None]):
     @classmethod
     def binding_ids(cls) -> set[str]:
         """The id of every binding of the console, its screens and tables: what keymap.toml names."""
-        ids = set()
-        for owner in (cls, MainScreen, LiveTable, HelpScreen, HistoryScreen, SearchScreen):
-            ids |= {b.id for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
-        return ids
+        return {binding_id for keys in cls.binding_keys() for binding_id in keys}
+
+    @classmethod
+    def binding_keys(cls) -> list[dict[str, str]]:
+        """Each screen's (and table's) `{binding id: its default keys}`."""
+        return [{b.id: b.key for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
+                for owner in (cls, MainScreen, LiveTable, HelpScreen, HistoryScreen, SearchScreen)]
 
     def what_was_kept(self, data_dir: Path) -> str:
         """One line for the terminal once the console has closed: what was saved, and where."""

@@ -35,7 +35,7 @@ def run_console(
     """
     from tui_dj.paths import data_dir as resolve_data_dir
     from tui_dj.paths import logs_dir
-    from tui_dj.tui.keymap import KEYMAP_FILE, load_keymap
+    from tui_dj.tui.keymap import KEYMAP_FILE, check_clashes, load_keymap
 
     # The console's network steps are tiny (a batch of 16): more BLAS threads only spin on the
     # cores the interface needs to paint. Set before torch is imported; the user's setting wins.
@@ -43,6 +43,7 @@ def run_console(
     base = resolve_data_dir(data_dir)
     _log_to_file(logs_dir(base) / "console.log")
     keymap = load_keymap(base / KEYMAP_FILE, DJApp.binding_ids())
+    check_clashes(base / KEYMAP_FILE, keymap, DJApp.binding_keys())
     if theme is not None:
         probe: App[None] = App()
         if theme not in probe.available_themes:

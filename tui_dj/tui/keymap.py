@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from tui_dj.errors import TuiDjError
 
 KEYMAP_FILE = "keymap.toml"
-EXAMPLE = '[keys]\n"dj.like" = "plus"\n"dj.skip" = "n,j"\n'
+EXAMPLE = '[keys]\n"dj.like" = "l,f"\n"dj.skip" = "n,j"\n'
 
 
 def load_keymap(path: Path, known: Collection[str] = ()) -> dict[str, str]:
@@ -37,6 +37,25 @@ def load_keymap(path: Path, known: Collection[str] = ()) -> dict[str, str]:
             if binding_id not in known:
                 raise TuiDjError(_unknown(path, binding_id, known))
     return {k: v.strip() for k, v in table.items()}
+
+
+def check_clashes(path: Path, keymap: Mapping[str, str], screens: Collection[Mapping[str, str]]) -> None:
+    """Refuse, in one sentence, a keymap that leaves one key to two bindings of the same screen.
+
+    `screens` holds each screen's `{binding id: default keys}`; the keymap's keys replace the
+    defaults of the ids it names.
+    """
+    for defaults in screens:
+        owner: dict[str, str] = {}
+        for binding_id, keys in defaults.items():
+            for key in keymap.get(binding_id, keys).split(","):
+                key = key.strip()
+                other = owner.setdefault(key, binding_id)
+                if other != binding_id and (binding_id in keymap or other in keymap):
+                    raise TuiDjError(
+                        f"The keymap {path} leaves the key {key!r} to both {other!r} and {binding_id!r}; "
+                        "give each key to one binding."
+                    )
 
 
 def _unknown(path: Path, binding_id: str, known: Collection[str]) -> str:
