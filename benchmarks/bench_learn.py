@@ -1,5 +1,5 @@
 """Learning speed on a 232,725-song built-in catalog: updates/s of both networks side by side, the
-default 2,000-session training run, one recommendation, and peak memory.
+default training run (500 sessions of 60 songs), one recommendation, and peak memory.
 
     python -m benchmarks.bench_learn [--quick] [--baseline-src DIR]
 
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks._util import Row, emit, peak_rss_mb, run_measured
+from tui_dj.config import EnvConfig, TrainConfig
 
 FULL_SIZE = 232_725
 
@@ -87,7 +88,7 @@ def main() -> None:
                         help="a source tree whose tui_dj package is timed on the same training run")
     args = parser.parse_args()
     n = 20_000 if args.quick else FULL_SIZE
-    episodes = 200 if args.quick else 2000
+    episodes = 200 if args.quick else TrainConfig().episodes  # the default run, as `tui-dj train` does it
     rows: list[Row] = []
     bench = "learn"
     env = {**os.environ, "COLUMNS": "120"}
@@ -104,7 +105,7 @@ def main() -> None:
             rows.append(Row(bench, "baseline tree: training wall time", wall, "s", note=str(args.baseline_src)))
             rows.append(Row(bench, "baseline tree: training peak memory", peak, "MB"))
         wall, peak, _ = run_measured([*train, str(Path(tmp) / "run")], env=env)
-        rows.append(Row(bench, f"training wall time, {episodes:,} sessions", wall, "s",
+        rows.append(Row(bench, f"training wall time, {episodes:,} sessions of {EnvConfig().max_steps}", wall, "s",
                         goal="< 60" if not args.quick else "", note=f"{n:,} songs, default settings, incl. start-up"))
         rows.append(Row(bench, "training peak memory", peak, "MB", goal="< 500"))
         from tui_dj.catalog import load_catalog
