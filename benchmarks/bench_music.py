@@ -154,8 +154,38 @@ def child_play(backend: str, path: str, seconds: str) -> None:
     print(json.dumps({"ok": True}))
 
 
+def child_console(backend: str, catalog: str, data_dir: str, seconds: str) -> None:
+    """The console (headless, 120x40) over a music-folder catalog, playing its files through
+    `backend` to the null output while keys arrive: what a person's console holds."""
+    import asyncio
+
+    from tui_dj.playback import open_player
+    from tui_dj.session import open_session
+    from tui_dj.tui.app import DJApp
+
+    player, note = open_player(backend, null_output=True)
+    if player.name != backend:
+        print(json.dumps({"error": note}))
+        return
+
+    async def run() -> float:
+        with open_session(catalog=catalog, data_dir=data_dir, seed=0) as session:
+            app = DJApp(session, player=player)
+            async with app.run_test(size=(120, 40)) as pilot:
+                deadline = time.monotonic() + float(seconds)
+                keys = iter("lnlnd" * 100)
+                while time.monotonic() < deadline:
+                    await pilot.pause(0.5)
+                    await pilot.press(next(keys))
+                return player.position
+
+    position = asyncio.run(run())
+    player.close()
+    print(json.dumps({"ok": True, "position": position}))
+
+
 CHILDREN: dict[str, Callable[..., None]] = {"make-library": child_make_library, "scan": child_scan, "make-tracks": child_make_tracks,
-            "analyse": child_analyse, "latency": child_latency, "play": child_play}
+            "analyse": child_analyse, "latency": child_latency, "play": child_play, "console": child_console}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,6 +258,15 @@ def main() -> None:
                             f"python + numpy alone: {base_peak:.0f} MB"))
             rows.append(Row(BENCH, f"{backend}: the player's own share", peak - base_peak, "MB", "<= 100",
                             "of the console's 500 MB budget"))
+        catalog, data = Path(tmp) / "catalog", Path(tmp) / "data"
+        run_measured([sys.executable, "-m", "tui_dj", "prep", str(tracks), "--out", str(catalog),
+                      "--data-dir", str(data)])
+        for backend in ("mpv", "miniaudio"):
+            _, peak, console = _child("console", backend, str(catalog), str(data), "5" if args.quick else "15")
+            if "error" in console:
+                continue
+            rows.append(Row(BENCH, f"{backend}: the console playing a music folder, peak memory", peak, "MB", "< 500",
+                            f"{n_tracks} files, keys every 0.5 s, 120x40, headless, null output"))
     emit(rows)
 
 
