@@ -70,3 +70,16 @@ def test_a_keyboard_interrupt_reaching_main_is_one_sentence(monkeypatch: pytest.
     assert exit_.value.code == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["tui-dj: interrupted; nothing already saved was changed."]
+
+
+def test_builtin_plays_the_built_in_catalog_even_beside_an_imported_one(tmp_path: Path, catalog: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui_dj.session.checks import check_play_options
+
+    save_catalog(builtin_catalog(300, seed=2), tmp_path / "data" / "processed")
+    monkeypatch.chdir(tmp_path)
+    assert check_play_options(None, None, "default") == Path("data/processed")
+    assert check_play_options(None, None, "default", builtin=True) is None
+    assert check_play_options(catalog, None, "default", builtin=True) is None
+    code, stdout, _ = run_cli("play", "--help")
+    assert code == 0 and "--builtin" in stdout

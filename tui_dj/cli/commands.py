@@ -100,6 +100,7 @@ def locate(data: DataDirOption = None) -> None:
 @app.command()
 def play(
     catalog: CatalogOption = None,
+    builtin: BuiltinOption = False,
     model: Annotated[Path | None, typer.Option("--model", help="A model to start from, e.g. models/dqn.pt from `tui-dj train` (default: the profile's own, else the bundled one).", show_default=False)] = None,
     profile: Annotated[str, typer.Option("--profile", "-p", help="Whose taste to learn; profiles never share what they learned.")] = "default",
     data_dir: DataDirOption = None,
@@ -112,7 +113,7 @@ def play(
     from tui_dj.tui.console import run_console
 
     kept = run_console(catalog=catalog, model=model, profile=profile, data_dir=data_dir,
-                       speed=speed, theme=theme, seed=seed, simulate=simulate)
+                       speed=speed, theme=theme, seed=seed, simulate=simulate, builtin=builtin)
     typer.echo(kept, err=True)
 
 

@@ -10,10 +10,12 @@ from tui_dj.errors import TuiDjError
 from tui_dj.paths import check_profile_name
 
 
-def check_play_options(catalog: Path | None, model: Path | None, profile: str) -> Path | None:
-    """The catalog folder to play from (None: the built-in one), or one sentence on what is wrong."""
+def check_play_options(catalog: Path | None, model: Path | None, profile: str,
+                       builtin: bool = False) -> Path | None:
+    """The catalog folder to play from (None: the built-in one, always so with `builtin`), or one
+    sentence on what is wrong."""
     check_profile_name(profile)
-    catalog = chosen_catalog_dir(catalog)
+    catalog = None if builtin else chosen_catalog_dir(catalog)
     if catalog is not None and not is_catalog_dir(catalog):
         load_catalog(catalog)  # raises the sentence that says why it is not one
     if model is not None and not Path(model).is_file():

@@ -26,6 +26,7 @@ def run_console(
     theme: str | None,
     seed: int | None,
     simulate: bool = False,
+    builtin: bool = False,
 ) -> str:
     """Open the session, run the console, close (and save) the session.
 
@@ -53,7 +54,7 @@ def run_console(
     # sentence on the terminal rather than a flash of the console.
     from tui_dj.session.checks import check_play_options
 
-    catalog = check_play_options(catalog, model, profile)
+    catalog = check_play_options(catalog, model, profile, builtin)
     kwargs: dict[str, Any] = {"profile": profile, "data_dir": base, "seed": seed}
     if catalog is not None:
         kwargs["catalog"] = catalog
