@@ -17,6 +17,11 @@ DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="Data fol
 CatalogOption = Annotated[Path | None, typer.Option("--catalog", help="A processed catalog folder (default: data/processed if it holds one, else the built-in catalog).", show_default=False)]
 BuiltinOption = Annotated[bool, typer.Option("--builtin", help="Use the built-in catalog even if data/processed exists.")]
 _REWARD_HELP = "Reward model: listener (a simulated person) or similarity (the original design)."
+# The simulated listener's habits, switched off one by one or all together (train and evaluate).
+NoBoredomOption = Annotated[bool, typer.Option("--no-boredom", help="The simulated listener never gets bored.")]
+NoDriftOption = Annotated[bool, typer.Option("--no-drift", help="The listener's taste never drifts.")]
+NoQuitOption = Annotated[bool, typer.Option("--no-quit", help="The listener never quits.")]
+AllOffOption = Annotated[bool, typer.Option("--all-off", help="No boredom, no drift, no quitting.")]
 
 
 @app.command()
@@ -146,10 +151,10 @@ def train(
     double: Annotated[bool | None, typer.Option("--double/--no-double", help="Double DQN targets.", show_default=False)] = None,
     dueling: Annotated[bool | None, typer.Option("--dueling/--no-dueling", help="A dueling head (state value + advantage).", show_default=False)] = None,
     reward: Annotated[str | None, typer.Option("--reward", help=_REWARD_HELP, show_default=False)] = None,
-    no_boredom: Annotated[bool, typer.Option("--no-boredom", help="The simulated listener never gets bored.")] = False,
-    no_drift: Annotated[bool, typer.Option("--no-drift", help="The listener's taste never drifts.")] = False,
-    no_quit: Annotated[bool, typer.Option("--no-quit", help="The listener never quits.")] = False,
-    all_off: Annotated[bool, typer.Option("--all-off", help="No boredom, no drift, no quitting.")] = False,
+    no_boredom: NoBoredomOption = False,
+    no_drift: NoDriftOption = False,
+    no_quit: NoQuitOption = False,
+    all_off: AllOffOption = False,
     model_out: Annotated[Path | None, typer.Option("--model-out", help="Also write the final model to this file.", show_default=False)] = None,
     chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Draw the learning curve at the end.")] = True,
     original: Annotated[bool, typer.Option("--original", help="The original design whole: similarity reward, one output per song, 2,000 sessions of 20 songs, discount 0.99 (other flags still apply).")] = False,
@@ -197,10 +202,10 @@ def evaluate(
     sessions: Annotated[int, typer.Option("--sessions", help="Sessions per policy, spread over the seeds.")] = 1000,
     seeds: Annotated[int, typer.Option("--seeds", help="Evaluation seeds.")] = 5,
     reward: Annotated[str | None, typer.Option("--reward", help=_REWARD_HELP, show_default=False)] = None,
-    no_boredom: Annotated[bool, typer.Option("--no-boredom", help="The simulated listener never gets bored.")] = False,
-    no_drift: Annotated[bool, typer.Option("--no-drift", help="The listener's taste never drifts.")] = False,
-    no_quit: Annotated[bool, typer.Option("--no-quit", help="The listener never quits.")] = False,
-    all_off: Annotated[bool, typer.Option("--all-off", help="No boredom, no drift, no quitting.")] = False,
+    no_boredom: NoBoredomOption = False,
+    no_drift: NoDriftOption = False,
+    no_quit: NoQuitOption = False,
+    all_off: AllOffOption = False,
     songs: Annotated[int | None, typer.Option("--songs", help="Songs per session (default 60).", show_default=False)] = None,
     wide: Annotated[bool, typer.Option("--wide", help="Every metric, not just the ones that fit 80 columns.")] = False,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the results as JSON here.", show_default=False)] = None,
