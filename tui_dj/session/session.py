@@ -159,18 +159,14 @@ class Session:
         """Play a song now (a track id or a catalog row); its reaction is learned as any other's."""
         with self._lock:
             self._check_open()
-            row = self._resolve(song)
-            self._chosen(row)
-            self._dj.choose(row, now=False)
+            self._choose(song)
             return self._advance()
 
     def enqueue(self, song: str | int) -> SessionView:
         """Put a song at the front of "Up next"."""
         with self._lock:
             self._check_open()
-            row = self._resolve(song)
-            self._chosen(row)
-            self._dj.choose(row, now=False)
+            self._choose(song)
             if self._dj.current is None:
                 return self._advance()
             return self._view()
@@ -183,9 +179,8 @@ class Session:
                 return self._view(message="Nothing to undo.")
             entry = self._undo.pop()
             self._take_back(entry, how="undo")
-            if self._dj.current is None:
-                return self._advance(message=f"Took back the {entry.learned.reaction} of {entry.learned.track.name}.")
-            return self._view(message=f"Took back the {entry.learned.reaction} of {entry.learned.track.name}.")
+            message = f"Took back the {entry.learned.reaction} of {entry.learned.track.name}."
+            return self._advance(message=message) if self._dj.current is None else self._view(message=message)
 
     def forgive(self, song: str | int) -> SessionView:
         """Take back every dislike of a song by this profile, so that it may play again."""
@@ -312,10 +307,13 @@ class Session:
                                   track=self._track(pick.row), reward=None)
         return self._view(learned=learned, message=message, replaced=replaced)
 
-    def _chosen(self, row: int) -> None:
+    def _choose(self, song: str | int) -> None:
+        """The person chose a song: it goes first in "Up next", and the history says so."""
+        row = self._resolve(song)
         if not self.read_only:
             self._store.add_event(profile=self.profile, session=self._session_uid, kind="choose",
                                   track=self._track(row), reward=None)
+        self._dj.choose(row, now=False)
 
     def _scores(self) -> dict[int, float]:
         dj = self._dj
