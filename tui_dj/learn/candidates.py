@@ -8,6 +8,7 @@ only looks inside the few nearest clusters.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cached_property
 
 import numpy as np
 
@@ -166,3 +167,8 @@ class CandidateGenerator:
             allowed = np.setdiff1d(np.arange(self.n), np.concatenate([exclude, out]))
             out = np.concatenate([out, rng.permutation(allowed)[: k - len(out)]])
         return out.astype(np.int64)
+
+    @cached_property
+    def region_centres(self) -> np.ndarray:
+        """The middle of each region, (regions, 9): where a search that found nothing looks next."""
+        return np.stack([self.features[r].mean(axis=0) for r in self.regions]).astype(np.float32)

@@ -2,7 +2,7 @@
 
 One rule keeps "Up next" honest: the song at its head is picked when the song before it starts,
 and it is what plays when that song ends or is skipped. Reactions to the song playing re-rank the
-songs after the head; only a dislike may replace the head (`replaced` says which one it was).
+songs after the head, a dislike too: what the screen shows as next is what plays next.
 Songs the person chose themselves play first, in their order.
 
 The DJ holds no files and no history: the session adds those, and training and evaluation drive the
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from tui_dj.learn.candidates import CandidateGenerator
+from tui_dj.learn.guard import guarded_candidates
 from tui_dj.learn.policy import Decision, Policy, Transition
 from tui_dj.learn.songs import SongTable
 from tui_dj.learn.trace import SessionTrace
@@ -72,7 +73,6 @@ class DJ:
         self.chosen: deque[int] = deque()  # songs the person queued, in order
         self.current: Pick | None = None
         self.head: Pick | None = None  # the DJ's own next pick
-        self.replaced: int | None = None  # the head a dislike replaced, until the next song starts
         self.ranked: list[tuple[int, float]] = []  # candidates after the head, best first
         self.head_score: float | None = None
         self._head_decision: Decision | None = None  # the state the head was picked in
@@ -95,9 +95,9 @@ class DJ:
         elif self.head is not None:
             pick = self.head
         else:
-            decision = self._decide(locked=None)
-            pick = None if decision is None else self._pick_from(decision)
-        self.head, self._head_decision, self.replaced = None, None, None
+            decided = self._decide(locked=None)
+            pick = None if decided is None else self._pick_from(*decided)
+        self.head, self._head_decision = None, None
         self.current = pick
         if pick is None:
             self.ranked, self.head_score = [], None
@@ -112,7 +112,7 @@ class DJ:
 
     def react(self, reaction: str, reward: float, done: bool = False, rerank: bool = True) -> float | None:
         """The listener's reaction to the song playing: learned from, then the songs after the head
-        are re-ranked (a dislike may pick the head again). `rerank=False` when the next song starts
+        are re-ranked (the head stays: it is what the person was shown). `rerank=False` when the next song starts
         at once anyway (a skip: the head plays, and a new decision is made there)."""
         if self.current is None:
             raise ValueError("nothing is playing")
@@ -125,7 +125,7 @@ class DJ:
         if reaction == "dislike":
             self.banned.add(self.current.row)
         if rerank or reaction == "dislike":
-            self._rank(keep_head=reaction != "dislike")
+            self._rank(keep_head=True)
         return loss
 
     def choose(self, row: int, now: bool = False) -> None:
@@ -168,10 +168,12 @@ class DJ:
             out.add(self.current.row)
         return np.fromiter(out, dtype=np.int64, count=len(out))
 
-    def _decide(self, locked: int | None) -> Decision | None:
+    def _decide(self, locked: int | None) -> tuple[Decision, np.ndarray | None] | None:
         """Score fresh candidates (plus the ones already ranked, so the table stays steady), and the
-        locked head if there is one. None when every song is banned."""
+        locked head if there is one; with the rows the next pick may come from when the guard
+        narrows them (None: any). None when every song is banned."""
         rows: np.ndarray | None = None
+        excluded = np.zeros(0, np.int64)
         # Recently played songs only once nothing else is left; the song playing only when it is
         # the last song not disliked.
         for with_recent, with_current in ((True, True), (False, True), (False, False)):
@@ -184,6 +186,12 @@ class DJ:
             if len(rows):
                 break
         assert rows is not None
+        allowed: np.ndarray | None = None
+        guarded = guarded_candidates(self.generator, self.trace, excluded) if self.policy.guarded else None
+        if guarded is not None:
+            narrowed, forced = guarded
+            rows = np.concatenate([narrowed, rows[~np.isin(rows, narrowed)]])
+            allowed = narrowed[:1] if forced else narrowed
         shown = np.fromiter((r for r, _ in self.ranked), np.int64) if self.steady else np.zeros(0, np.int64)
         if len(shown):
             shown = shown[~np.isin(shown, self._excluded(True)) & (shown != (locked if locked is not None else -1))]
@@ -192,11 +200,13 @@ class DJ:
             rows = np.append(rows, locked)
         if len(rows) == 0:
             return None
-        return self.policy.decide(self.songs, self.trace, rows.astype(np.int64), self.policy_rng)
+        return self.policy.decide(self.songs, self.trace, rows.astype(np.int64), self.policy_rng), allowed
 
-    def _pick_from(self, decision: Decision, skip: int | None = None) -> Pick:
+    def _pick_from(self, decision: Decision, allowed_rows: np.ndarray | None = None) -> Pick:
         rows, scores = decision.rows, decision.scores
-        allowed = np.flatnonzero(rows != skip) if skip is not None else np.arange(len(rows))
+        allowed = np.arange(len(rows)) if allowed_rows is None else np.flatnonzero(np.isin(rows, allowed_rows))
+        if len(allowed) == 0:
+            allowed = np.arange(len(rows))
         if self.policy.explore and self.policy_rng.random() < self.policy.explore:
             j = int(allowed[self.policy_rng.integers(len(allowed))])
         else:
@@ -214,19 +224,14 @@ class DJ:
 
     def _rank(self, keep_head: bool) -> None:
         locked = self.head.row if keep_head and self.head is not None else None
-        decision = self._decide(locked)
-        if decision is None:
+        decided = self._decide(locked)
+        if decided is None:
             self.head, self._head_decision, self.ranked, self.head_score = None, None, [], None
             return
+        decision, allowed = decided
         if locked is None:
-            before = self.head
-            if len(decision.rows) == 0:
-                self.head = None
-            else:
-                self.head = self._pick_from(decision)
-                self._head_decision = decision
-            if before is not None and (self.head is None or before.row != self.head.row):
-                self.replaced = before.row
+            self.head = self._pick_from(decision, allowed) if len(decision.rows) else None
+            self._head_decision = decision if self.head is not None else None
         head = self.head.row if self.head is not None else -1
         order = np.argsort(-decision.scores, kind="stable")
         ranked = [(int(decision.rows[j]), float(decision.scores[j])) for j in order]

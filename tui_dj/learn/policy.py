@@ -62,6 +62,8 @@ class Policy:
     name = "policy"
     #: ε: the chance that the DJ plays a random candidate instead of the best-scored one.
     explore = 0.0
+    #: Whether the DJ narrows what this policy may pick after rejections (`guard`).
+    guarded = False
 
     def begin(self, listener: object | None = None) -> None:
         """A new session starts (`listener`: the simulated person, which only the oracle may read)."""
@@ -96,6 +98,7 @@ class DQNPolicy(Policy):
     """
 
     name = "dqn"
+    guarded = True
 
     def __init__(self, agent: DQNAgent, mode: Literal["train", "online", "collect", "frozen"] = "frozen",
                  steps: int = 1, batch: int = 16, lr: float | None = None) -> None:

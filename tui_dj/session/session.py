@@ -131,8 +131,7 @@ class Session:
                 learned = self._learn("dislike")
             elif given is None:
                 learned = self._learn("skip", advancing=True)
-            replaced = self._dj.replaced  # a dislike may have replaced the head; say so after it plays
-            return self._advance(learned, replaced=replaced)
+            return self._advance(learned)
 
     def song_ended(self, play_number: int | None = None) -> SessionView:
         """The song playing reached its end: listened to the end, unless already reacted to; the
