@@ -125,7 +125,8 @@ class DJ:
         if reaction == "dislike":
             self.banned.add(self.current.row)
         if rerank or reaction == "dislike":
-            self._rank(keep_head=True)
+            # The head stays, unless it is the very song just disliked (the last one left).
+            self._rank(keep_head=self.head is None or self.head.row not in self.banned)
         return loss
 
     def choose(self, row: int, now: bool = False) -> None:
@@ -186,12 +187,9 @@ class DJ:
             if len(rows):
                 break
         assert rows is not None
-        allowed: np.ndarray | None = None
-        guarded = guarded_candidates(self.generator, self.trace, excluded) if self.policy.guarded else None
-        if guarded is not None:
-            narrowed, forced = guarded
-            rows = np.concatenate([narrowed, rows[~np.isin(rows, narrowed)]])
-            allowed = narrowed[:1] if forced else narrowed
+        allowed = guarded_candidates(self.generator, self.trace, excluded) if self.policy.guarded else None
+        if allowed is not None:
+            rows = np.concatenate([allowed, rows[~np.isin(rows, allowed)]])
         shown = np.fromiter((r for r, _ in self.ranked), np.int64) if self.steady else np.zeros(0, np.int64)
         if len(shown):
             shown = shown[~np.isin(shown, self._excluded(True)) & (shown != (locked if locked is not None else -1))]

@@ -7,12 +7,13 @@ set) narrow after rejections, and the network chooses among what is left:
 - while things go well, it may pick anywhere among the usual candidates (exploration is cheap
   when the listener is happy);
 - after a rejection, once something was liked or let play, only songs near what worked may play:
-  the nearest to the latest liked and heard-out songs, newest first ("return toward what worked");
-- after `FORCE_AFTER` rejections in a row, the song nearest the most recent liked song (else the
-  most recent heard out) that no rejection sits closer to plays, whatever the scores say;
-- before anything was liked or let play, a run of rejections changes how the DJ searches: one song
-  from each region of the catalog not yet tried, the region farthest from every rejected song first,
-  so a cold start covers the catalog's sounds instead of drifting ever further one way.
+  near the latest liked songs (else heard out), closer to them than to any rejected song, and not
+  the same song again ("return toward what worked"); after `FORCE_AFTER`, only the nearest two of
+  those per song;
+- after `STALE_AFTER` rejections in a row what worked has stopped working (a mood that turned), and
+  before anything was liked or let play, after `COLD_AFTER`: the DJ searches afresh, the song in the
+  middle of the region of the catalog farthest from every rejected song, so a search covers the
+  catalog's sounds instead of drifting ever further one way, and comes back near what was liked.
 
 Training runs under the same rail, so the network learns to choose well inside it.
 """
@@ -25,68 +26,67 @@ from tui_dj.learn.candidates import CandidateGenerator
 from tui_dj.learn.trace import SessionTrace
 
 NARROW_AFTER = 1  # rejections in a row after which only songs near what worked are candidates
-FORCE_AFTER = 2  # ... after which the nearest such song plays
+FORCE_AFTER = 2  # ... after which only the few nearest such songs are
+STALE_AFTER = 4  # ... after which what worked is taken to have stopped working: search afresh
 COLD_AFTER = 3  # rejections before anything was liked after which the DJ covers the catalog
 NEAR_PER_ANCHOR = 6
-ANCHORS = 4
-
-
-def _run(trace: SessionTrace) -> int:
-    """Rejections in a row at the end of the session (the song playing, not yet reacted to, aside)."""
-    return trace.skip_streak()
+ANCHORS = 3  # the latest liked (else heard-out) songs the DJ returns to
+SAME_SONG = 0.06  # closer than this sounds like the same song again: not a way back
 
 
 def _positives(trace: SessionTrace) -> list[np.ndarray]:
-    """Features of the liked songs (newest first), then the heard-out ones (newest first)."""
+    """Features of the latest liked songs, newest first, then the heard-out ones."""
     out: list[np.ndarray] = []
     for wanted in ("like", "finish"):
         out += [trace.features[i] for i in range(len(trace.reactions) - 1, -1, -1) if trace.reactions[i] == wanted]
-    return out
+    return out[:ANCHORS]
+
+
+def _ways_back(generator: CandidateGenerator, anchor: np.ndarray, count: int, excluded: np.ndarray,
+               rejected: np.ndarray) -> np.ndarray:
+    """Songs near `anchor` that are not the same song again and lie closer to it than to any
+    rejected song, nearest first."""
+    near = generator.nearest(anchor, 4 * count, excluded)
+    if len(near) == 0:
+        return near
+    x = generator.features[near]
+    to_anchor = np.sqrt(((x - anchor) ** 2).sum(1))
+    keep = to_anchor > SAME_SONG
+    if len(rejected):
+        keep &= to_anchor < np.sqrt(((x[:, None] - rejected[None]) ** 2).sum(-1)).min(1)
+    return near[keep][:count]
 
 
 def guarded_candidates(generator: CandidateGenerator, trace: SessionTrace,
-                       excluded: np.ndarray) -> tuple[np.ndarray, bool] | None:
-    """The rows the DQN may choose from now, and whether the first of them must play (forced);
-    None when the usual candidates apply."""
-    run = _run(trace)
+                       excluded: np.ndarray) -> np.ndarray | None:
+    """The rows the DQN may choose from now; None when the usual candidates apply."""
+    run = trace.skip_streak()
     if run < NARROW_AFTER:
         return None
     positives = _positives(trace)
-    rejected = trace.rejected()
-    if positives:
-        if run < FORCE_AFTER:
-            picks = [generator.nearest(a, NEAR_PER_ANCHOR, excluded) for a in positives[:ANCHORS]]
-            rows = np.unique(np.concatenate(picks)) if picks else np.zeros(0, np.int64)
-            return (rows.astype(np.int64), False) if len(rows) else None
-        for anchor in positives:
-            near = generator.nearest(anchor, 8, excluded)
-            if len(near) == 0:
-                continue
-            if len(rejected):
-                x = generator.features[near]
-                to_anchor = np.sqrt(((x - anchor) ** 2).sum(1))
-                to_rejected = np.sqrt(((x[:, None] - rejected[None]) ** 2).sum(-1)).min(1)
-                near = near[to_anchor < to_rejected]  # closer to what worked than to any rejection
-            if len(near):
-                return near[:1].astype(np.int64), True
-        return None
+    if positives and run < STALE_AFTER:
+        count = NEAR_PER_ANCHOR if run < FORCE_AFTER else 2
+        rejected = trace.rejected()
+        picks = [_ways_back(generator, a, count, excluded, rejected) for a in positives]
+        rows = np.unique(np.concatenate(picks)).astype(np.int64)
+        if len(rows):
+            return rows
     if run < COLD_AFTER:
         return None
     return cover(generator, trace, excluded)
 
 
-def cover(generator: CandidateGenerator, trace: SessionTrace, excluded: np.ndarray) -> tuple[np.ndarray, bool] | None:
-    """A cold start that found nothing: the song nearest the middle of the region farthest from
-    every song played so far (farthest-point search over the catalog's regions)."""
-    played = np.asarray(trace.features, np.float32).reshape(-1, generator.features.shape[1])
+def cover(generator: CandidateGenerator, trace: SessionTrace, excluded: np.ndarray) -> np.ndarray | None:
+    """A search that found nothing: the song in the middle of the region of the catalog farthest
+    from every rejected song (farthest-point search: the regions a run of rejections left out)."""
+    rejected = trace.rejected()
     centres = generator.region_centres
-    if len(played):
-        gap = np.sqrt(((centres[:, None] - played[None]) ** 2).sum(-1)).min(1)
+    if len(rejected):
+        gap = np.sqrt(((centres[:, None] - rejected[None]) ** 2).sum(-1)).min(1)
     else:
         gap = np.ones(len(centres), np.float32)
     for j in np.argsort(-gap, kind="stable"):
         near = generator.nearest(centres[j], 1, excluded)
         if len(near):
-            return near.astype(np.int64), True
+            return near.astype(np.int64)
     return None
-

@@ -39,12 +39,16 @@ class FeatureQNetwork(nn.Module):
     def encode(rows: np.ndarray, song_inputs: np.ndarray) -> np.ndarray:
         return np.asarray(song_inputs, np.float32)
 
-    def forward(self, obs: torch.Tensor, songs: torch.Tensor) -> torch.Tensor:
+    def hidden_features(self, obs: torch.Tensor, songs: torch.Tensor) -> torch.Tensor:
+        """(B, K, H): what the output layer reads about each candidate (the online update refits it)."""
         s = self.state_in(obs)  # (B, H)
         h = torch.relu_(self.song_in(songs.float()).add_(s.unsqueeze(1)))  # (B, K, H), in place: no copies
-        q = self.out(torch.relu_(self.hidden(h))).squeeze(-1)  # (B, K)
+        return torch.relu_(self.hidden(h))
+
+    def forward(self, obs: torch.Tensor, songs: torch.Tensor) -> torch.Tensor:
+        q = self.out(self.hidden_features(obs, songs)).squeeze(-1)  # (B, K)
         if self.value is not None:
-            q = q + self.value(s)  # dueling: a state value plus each song's advantage
+            q = q + self.value(self.state_in(obs))  # dueling: a state value plus each song's advantage
         return q
 
 

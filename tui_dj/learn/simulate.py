@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tui_dj.config import EnvConfig
+from tui_dj.errors import TuiDjError
 from tui_dj.learn.candidates import CandidateGenerator
 from tui_dj.learn.dj import DJ
+from tui_dj.learn.families import FAMILIES, Person, draw
 from tui_dj.learn.listener import Listener, SimilarityListener
 from tui_dj.learn.policy import Policy
 from tui_dj.learn.songs import SongTable
@@ -68,10 +70,27 @@ class SessionResult:
         }
 
 
-def make_listener(songs: SongTable, config: EnvConfig, rng: np.random.Generator) -> Listener | SimilarityListener:
+def mixture(config: EnvConfig) -> list[str]:
+    """The listener families a session's person is drawn from (each equally likely)."""
+    if config.listeners == "simulator":
+        return ["simulator"]
+    names = [name for name in FAMILIES if name != config.leave_out]
+    if config.leave_out and len(names) == len(FAMILIES):
+        raise TuiDjError(f"There is no listener family {config.leave_out!r} to leave out; the families are "
+                         f"{', '.join(FAMILIES)}.")
+    return names
+
+
+def make_listener(songs: SongTable, config: EnvConfig, rng: np.random.Generator) -> Person | SimilarityListener:
+    """The person of one session: the original design's similarity "listener", or one drawn from
+    the listener families (the simulator's own people keep its quitting and drift settings)."""
     if config.reward == "similarity":
         return SimilarityListener(songs, rng, config.history)
-    return Listener.draw(songs, rng, config)
+    names = mixture(config)
+    name = names[int(rng.integers(len(names)))] if len(names) > 1 else names[0]
+    if name == "simulator":
+        return Listener.draw(songs, rng, config)
+    return draw(name, songs, rng)
 
 
 def run_session(songs: SongTable, policy: Policy, generator: CandidateGenerator, config: EnvConfig,

@@ -16,6 +16,7 @@ from tui_dj.errors import TuiDjError
 from tui_dj.learn.agent import DQNAgent, default_model_path, load_agent
 from tui_dj.learn.candidates import CandidateGenerator
 from tui_dj.learn.dj import DJ, NO_REPEAT
+from tui_dj.learn.online import OutputRefit
 from tui_dj.learn.policy import DQNPolicy, Policy
 from tui_dj.learn.simulate import Streams
 from tui_dj.learn.songs import SongTable
@@ -25,38 +26,45 @@ from tui_dj.paths import data_dir as resolve_data_dir
 from tui_dj.session.session import AUTOSAVE_S, Session
 from tui_dj.store import HistoryStore, ProfileLock, ProfilePaths, profile_paths
 
-# The online update: a gradient step per reaction on a small batch that holds the new transition
-# and replayed ones (16 rows keep a step near 3 ms on one core), at a fifth of the training rate.
-# With two steps at the training rate the step's noise outweighed what a skip says: the skipped
-# song's Q rose after 54% of skips in one set of sessions; with one step at a fifth, the Q of a
-# liked song's neighbours rises after all but a few likes and a skipped song's neighbours fall.
+# The online update of the per-song network (the original design), which has no one output
+# layer to refit: a gradient step per reaction on a small batch holding the new transition and
+# replayed ones, at a fifth of the training rate. The feature network refits its output layer
+# instead (learn/online.py).
 UPDATE_STEPS = 1
 ONLINE_BATCH = 16
 ONLINE_LR = 1e-4
 REPLAY_CAPACITY = 5_000  # the session's replay buffer; a full one keeps memory flat
 WARM_START = 512  # simulated transitions a profile's replay starts with (see learn/warm_start.py)
 RESUME_REACTIONS = 10  # a reopened profile's trace starts from its latest reactions
+
+
 class SessionPolicy(DQNPolicy):
-    """The DQN as the console runs it: greedy on its Q-values, learning online from every reaction.
+    """The DQN as the console runs it: greedy on its Q-values, learning online from every reaction
+    (`learn_online=False`: not at all, the ablation the panels report beside it).
 
     No ε: the network was trained to explore through its inputs (how much is known around each
     song), and random picks on top measured worse on the persona panel (the classical persona's
     like rate over songs 21-60 was 0.03 with ε 0.3 and 1.0 without)."""
 
-    def __init__(self, agent: DQNAgent, reactions: int) -> None:
-        super().__init__(agent, mode="online", steps=UPDATE_STEPS, batch=ONLINE_BATCH, lr=ONLINE_LR)
-        self.reactions = reactions
+    def __init__(self, agent: DQNAgent, learn_online: bool = True) -> None:
+        super().__init__(agent, mode="online" if learn_online else "frozen", steps=UPDATE_STEPS,
+                         batch=ONLINE_BATCH, lr=ONLINE_LR)
+        self.refit = OutputRefit(agent) if learn_online and OutputRefit.applies_to(agent) else None
 
     def learn(self, t: Any) -> float | None:
-        self.reactions += 1
-        return super().learn(t)
+        if self.refit is None:
+            return super().learn(t)
+        if t.state is None or t.song is None:
+            return None
+        return self.refit.learn(t.state, t.song, t.reward, t.next_state, t.next_songs, t.done)
 
     def snapshot(self) -> Any:
-        return super().snapshot(), self.reactions
+        return super().snapshot(), None if self.refit is None else self.refit.snapshot()
 
     def restore(self, snapshot: Any) -> None:
         super().restore(snapshot[0])
-        self.reactions = snapshot[1]
+        if self.refit is not None:
+            self.refit.restore(snapshot[1])
 
 
 def _load_catalog(catalog: None | str | Path | Catalog) -> Catalog:
@@ -120,12 +128,14 @@ def open_session(
     autosave_s: float = AUTOSAVE_S,
     policy: Policy | None = None,
     exclude: list[str] | None = None,
+    online_update: bool = True,
 ) -> Session:
     """Open a listening session (see the README); raises `TuiDjError` with one sentence.
 
     A profile already open in another console is opened read-only (`session.notice` says so), or
     refused with `on_locked="refuse"`. `policy` replaces the DQN (the listener panels run the
-    baselines through here); `exclude` keeps songs (track ids) out of what can play.
+    baselines through here); `exclude` keeps songs (track ids) out of what can play;
+    `online_update=False` keeps the network as it was loaded (the ablation the panels report).
     """
     import torch
 
@@ -166,11 +176,12 @@ def open_session(
         k = agent.config.candidates if agent is not None else 64
         generator = CandidateGenerator(cat.features, k=k, seed=seed or 0)
         if agent is not None:
-            agent.new_replay(REPLAY_CAPACITY)
-            warm_start(agent, songs, generator, WARM_START, seed=int(streams.candidates.integers(2**63)))
-            if source == "untrained":
-                agent.learn_online(300, 2 * ONLINE_BATCH, newest=False)  # learn the warm start a little
-            policy = SessionPolicy(agent, int(metadata.get("reactions", metadata.get("feedback_count", 0))))
+            policy = SessionPolicy(agent, learn_online=online_update)
+            if policy.refit is None and online_update:
+                # The gradient step mixes each reaction with replayed experience: start the replay
+                # with simulated listening on this catalog.
+                agent.new_replay(REPLAY_CAPACITY)
+                warm_start(agent, songs, generator, WARM_START, seed=int(streams.candidates.integers(2**63)))
         assert policy is not None
         trace, recent = _resume_trace(store, profile, cat, songs)
         banned = set(np.flatnonzero(cat.tracks["track_id"].isin(list(store.disliked(profile)) + list(exclude or []))
