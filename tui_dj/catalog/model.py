@@ -234,6 +234,18 @@ class Catalog:
         order = np.lexsort((-popularity, ~named))[:limit]  # the last key sorts first
         return [int(i) for i in hits[order]]
 
+    def typical_of_genre(self, genre: str) -> int | None:
+        """The song nearest the middle of the songs of `genre` (named whole, any case), or None."""
+        wanted = genre.strip().lower()
+        if not wanted:
+            return None
+        genres = self.tracks["genres"].fillna("").str.lower().str.split(GENRE_SEP)
+        rows = np.flatnonzero(genres.map(lambda names: wanted in names).to_numpy())
+        if len(rows) == 0:
+            return None
+        x = self.features[rows]
+        return int(rows[np.argmin(((x - x.mean(axis=0)) ** 2).sum(1))])
+
     def index_of(self, track_id: str) -> int | None:
         hits = np.flatnonzero(self.tracks["track_id"].to_numpy() == track_id)
         return int(hits[0]) if len(hits) else None

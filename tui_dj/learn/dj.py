@@ -103,7 +103,10 @@ class DJ:
             self.ranked, self.head_score = [], None
             return None
         s = self.songs
-        self.trace.record(pick.row, s.features[pick.row], int(s.artists[pick.row]))
+        # A song the person chose is evidence of their taste before they react to it: a like, until
+        # a reaction says otherwise.
+        evidence = "like" if pick.why == "chosen" else None
+        self.trace.record(pick.row, s.features[pick.row], int(s.artists[pick.row]), evidence)
         self.trace.keep_last(TRACE_KEEP)
         self._plays += 1
         self.recent.append(pick.row)
@@ -116,7 +119,9 @@ class DJ:
         at once anyway (a skip: the head plays, and a new decision is made there)."""
         if self.current is None:
             raise ValueError("nothing is playing")
-        self.trace.react(reaction)
+        # A chosen song heard to the end stays a like in what the DJ knows (the reward is a finish's).
+        chosen_and_heard = self.current.why == "chosen" and reaction == "finish"
+        self.trace.react("like" if chosen_and_heard else reaction)
         nxt = self._head_decision
         transition = Transition(self.current.state, self.current.song, float(reward),
                                 None if nxt is None else nxt.state,

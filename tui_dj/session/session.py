@@ -97,11 +97,14 @@ class Session:
         with self._lock:
             return self._view()
 
-    def start(self) -> SessionView:
-        """Start playing, if nothing plays yet."""
+    def start(self, near: str | None = None) -> SessionView:
+        """Start playing, if nothing plays yet; `near` ("a song, an artist or a genre") picks the
+        first song, which counts as a song the person chose: evidence of their taste."""
         with self._lock:
             self._check_open()
             if self._dj.current is None:
+                if near is not None:
+                    self._choose(self._find(near))
                 return self._advance()
             return self._view()
 
@@ -369,6 +372,20 @@ class Session:
             self._track_cache.clear()
         for track in self.catalog.tracks_at(missing):
             self._track_cache[track.index] = track
+
+    def _find(self, query: str) -> int:
+        """The song a person means by `query`: a track id, a genre's most typical song, else the
+        best search match of a title or an artist."""
+        index = self.catalog.index_of(query)
+        if index is None:
+            index = self.catalog.typical_of_genre(query)
+        if index is None:
+            hits = self.catalog.search(query, 1)
+            index = hits[0] if hits else None
+        if index is None:
+            raise TuiDjError(f"Nothing in this catalog is called {query[:60]!r}, by an artist of that name, "
+                             "or of that genre; try a word of a title or an artist's name.")
+        return index
 
     def _resolve(self, song: str | int) -> int:
         if isinstance(song, int | np.integer) and not isinstance(song, bool):
