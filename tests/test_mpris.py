@@ -224,6 +224,16 @@ def test_a_cover_beside_the_song_is_its_art(tmp_path: Path) -> None:
     assert find_cover(None, tmp_path / "store") is None
 
 
+def test_an_embedded_picture_is_written_once_for_its_url(tmp_path: Path) -> None:
+    from tests.audio_gen import PNG, need_av, tag_file, tone, write_audio
+
+    need_av()
+    song = tag_file(write_audio(tmp_path / "a.flac", tone(0.5)), title="A", artist="B")
+    found = find_cover(str(song), tmp_path / "store")
+    assert found is not None and found.parent == tmp_path / "store" and found.read_bytes() == PNG
+    assert find_cover(str(song), tmp_path / "store") == found and len(list(found.parent.iterdir())) == 1
+
+
 def test_a_seek_is_told_from_the_songs_own_progress() -> None:
     pytest.importorskip("dbus_fast", reason="dbus-fast (the mpris extra) is not installed")
     from tui_dj.tui.mpris_service import SeekWatch

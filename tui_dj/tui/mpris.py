@@ -185,4 +185,5 @@ class MediaKeys:
             with contextlib.suppress(Exception):
                 self._service.close()
         if self.covers is not None:
-            shutil.rmtree(self.covers, ignore_errors=True)
+            covers, self.covers = self.covers, None  # no picture is written after this
+            shutil.rmtree(covers, ignore_errors=True)

@@ -199,7 +199,13 @@ class PlayerInterface(ServiceInterface):
     @dbus_property(access=READ)
     def Metadata(self) -> DBusDict:
         now = self._keys.now()
+        if now.playing and self._art[0] != now.track_id:
+            self._find_art(now)  # asked before the next look: find it now (a tag read, once a song)
         return metadata(now, self._art[1] if self._art[0] == now.track_id else "")
+
+    def _find_art(self, now: Now) -> None:
+        cover = self._keys.cover(now.path)
+        self._art = (now.track_id, cover.absolute().as_uri() if cover is not None else "")
 
     @dbus_property(access=READ)
     def Position(self) -> DBusInt64:
@@ -261,8 +267,7 @@ class PlayerInterface(ServiceInterface):
         """PropertiesChanged for what differs from what was last said; Seeked after a jump."""
         now = self._keys.now()
         if now.playing and self._art[0] != now.track_id:
-            cover = await asyncio.to_thread(self._keys.cover, now.path)
-            self._art = (now.track_id, cover.absolute().as_uri() if cover is not None else "")
+            await asyncio.to_thread(self._find_art, now)
         art = self._art[1] if self._art[0] == now.track_id else ""
         state: dict[str, Any] = {
             "Metadata": (now.track_id, art),
