@@ -17,6 +17,13 @@ from hypothesis import configuration as _hypothesis_configuration
 # working directory, which in CI is a clone of the project.
 _hypothesis_configuration.set_hypothesis_home_dir(tempfile.mkdtemp(prefix="tui-dj-hypothesis-"))
 
+
+@pytest.fixture(autouse=True)
+def _no_desktop_bus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches the desktop's D-Bus session bus (a console offering MPRIS finds none, and
+    so does a `tui-dj play` the test starts); tests/test_mpris.py starts a private one."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/tui-dj-tests-have-no-bus")
+
 # --- csv_: small song tables in every format the importer knows, written by the tests themselves --
 
 _CSV_PITCHES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
