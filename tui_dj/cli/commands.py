@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -113,10 +113,13 @@ def play(
     simulate: Annotated[bool, typer.Option("--simulate", help="Play even music files on the simulated clock, without sound.")] = False,
     theme: Annotated[str | None, typer.Option("--theme", help="A built-in Textual theme, e.g. nord, gruvbox, ansi-dark.", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for the DJ's exploration.", show_default=False)] = None,
-    loudness: Annotated[Literal["on", "off"], typer.Option("--loudness", help="on: each music file plays at an even loudness (-14 LUFS, from what prep measured); off: as recorded.")] = "on",
+    loudness: Annotated[str, typer.Option("--loudness", metavar="on|off", help="on: each music file plays at an even loudness (-14 LUFS, from what prep measured); off: as recorded.")] = "on",
 ) -> None:
     """Open the DJ console: it plays, you react with keys, and it learns as you go."""
     from tui_dj.tui.console import run_console
+
+    if loudness not in ("on", "off"):
+        raise typer.BadParameter(f"{loudness!r} is neither on nor off.", param_hint="'--loudness'")
 
     kept = run_console(catalog=catalog, model=model, profile=profile, data_dir=data_dir,
                        speed=speed, theme=theme, seed=seed, simulate=simulate, builtin=builtin,
