@@ -218,20 +218,24 @@ def test_a_cover_beside_the_song_is_its_art(tmp_path: Path) -> None:
     song = tmp_path / "Album" / "01 Song.mp3"
     song.parent.mkdir()
     song.write_bytes(b"not really audio")
-    assert find_cover(str(song), tmp_path / "store") is None
+    assert find_cover(str(song)) is None
     (song.parent / "Folder.JPG").write_bytes(b"\xff\xd8picture")
-    assert find_cover(str(song), tmp_path / "store") == song.parent / "Folder.JPG"
-    assert find_cover(None, tmp_path / "store") is None
+    assert find_cover(str(song)) == song.parent / "Folder.JPG"
+    assert find_cover(None) is None
 
 
-def test_an_embedded_picture_is_written_once_for_its_url(tmp_path: Path) -> None:
+def test_an_embedded_picture_is_written_once_for_its_url_and_removed_at_the_end(tmp_path: Path) -> None:
     from tests.audio_gen import PNG, need_av, tag_file, tone, write_audio
 
     need_av()
-    song = tag_file(write_audio(tmp_path / "a.flac", tone(0.5)), title="A", artist="B")
-    found = find_cover(str(song), tmp_path / "store")
-    assert found is not None and found.parent == tmp_path / "store" and found.read_bytes() == PNG
-    assert find_cover(str(song), tmp_path / "store") == found and len(list(found.parent.iterdir())) == 1
+    song = str(tag_file(write_audio(tmp_path / "a.flac", tone(0.5)), title="A", artist="B"))
+    assert find_cover(song) == PNG
+    keys = MediaKeys(_Still(None))
+    written = keys.cover(song)
+    assert written is not None and written.read_bytes() == PNG and written.suffix == ".png"
+    assert keys.cover(song) == written and len(list(written.parent.iterdir())) == 1
+    keys.stop()
+    assert not written.parent.exists() and keys.cover(song) is None
 
 
 def test_a_seek_is_told_from_the_songs_own_progress() -> None:

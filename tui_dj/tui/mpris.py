@@ -94,28 +94,20 @@ def now(console: Console) -> Now:
     )
 
 
-def find_cover(path: str | None, store: Path) -> Path | None:
-    """The picture for the audio file `path`: the one embedded in it (written once into `store`),
-    else a cover file beside it, else None."""
+def find_cover(path: str | None) -> bytes | Path | None:
+    """The picture for the audio file `path`: the bytes embedded in it, else the file of a cover
+    beside it, else None."""
     if not path:
         return None
-    from tinytag import TinyTag, TinyTagException
+    from tinytag import TinyTag
 
     try:
         image = TinyTag.get(path, image=True).images.any
-    except (TinyTagException, OSError, ValueError) as exc:
+    except Exception as exc:  # a tag parser meets untrusted bytes: no picture, never a crash
         log.info("no tags in %s: %s", path, exc)
         image = None
     if image is not None and image.data:
-        import hashlib
-
-        data = bytes(image.data)
-        suffix = ".png" if data.startswith(b"\x89PNG") else ".jpg"
-        written = store / (hashlib.sha1(data).hexdigest()[:20] + suffix)
-        if not written.exists():
-            store.mkdir(parents=True, exist_ok=True)
-            written.write_bytes(data)
-        return written
+        return bytes(image.data)
     try:
         beside = {p.name.lower(): p for p in Path(path).parent.iterdir() if p.is_file()}
     except OSError:
@@ -134,7 +126,8 @@ class MediaKeys:
         self.bus_name: str | None = None  # once it is on the bus
         self._task: asyncio.Task[None] | None = None
         self._service: Any = None  # a mpris_service.MprisService once connected
-        self.covers: Path | None = None  # a private folder for embedded pictures, made when needed
+        self._covers: Path | None = None  # a private folder for embedded pictures, made when needed
+        self._stopped = False
 
     def start(self) -> None:
         if not self.on:
@@ -147,9 +140,6 @@ class MediaKeys:
         except ImportError:
             log.info("MPRIS is off: dbus-fast is not installed (%s).", MPRIS_EXTRA)
             return
-        import tempfile
-
-        self.covers = Path(tempfile.gettempdir()) / f"tui-dj-covers-{id(self):x}"
         try:
             self._service = await MprisService.connect(self)
         except Exception as exc:  # no session bus, refused, a timeout: the console goes on without
@@ -157,12 +147,15 @@ class MediaKeys:
             return
         self.bus_name = self._service.bus_name
         log.info("MPRIS: on the session bus as %s.", self.bus_name)
+        said = ""
         while True:
             await asyncio.sleep(WATCH_S)
             try:
                 await self._service.announce()
-            except Exception:  # one bad announcement must not end the service
-                log.exception("MPRIS: could not announce a change")
+            except Exception as exc:  # one bad announcement must not end the service
+                if str(exc) != said:  # nor fill the log four times a second
+                    log.exception("MPRIS: could not announce a change")
+                said = str(exc)
 
     # What the D-Bus side asks of the console ------------------------------------------------------
     def now(self) -> Now:
@@ -176,7 +169,28 @@ class MediaKeys:
         self.console.action_quit()
 
     def cover(self, path: str | None) -> Path | None:
-        return find_cover(path, self.covers) if self.covers is not None else None
+        """A file of the song's picture, for a URL: an embedded one is written once to a private
+        folder (removed by `stop`)."""
+        found = find_cover(path)
+        if not isinstance(found, bytes):
+            return found
+        if self._stopped:
+            return None
+        try:
+            if self._covers is None:
+                import tempfile
+
+                self._covers = Path(tempfile.mkdtemp(prefix="tui-dj-covers-"))
+            import hashlib
+
+            suffix = ".png" if found.startswith(b"\x89PNG") else ".jpg"
+            written = self._covers / (hashlib.sha1(found).hexdigest()[:20] + suffix)
+            if not written.exists():
+                written.write_bytes(found)
+        except OSError as exc:  # a full or read-only temporary folder: no art, and the song plays on
+            log.info("could not keep the picture of %s: %s", path, exc)
+            return None
+        return written
 
     def stop(self) -> None:
         if self._task is not None:
@@ -184,6 +198,6 @@ class MediaKeys:
         if self._service is not None:
             with contextlib.suppress(Exception):
                 self._service.close()
-        if self.covers is not None:
-            covers, self.covers = self.covers, None  # no picture is written after this
-            shutil.rmtree(covers, ignore_errors=True)
+        self._stopped = True  # no picture is written after this
+        if self._covers is not None:
+            shutil.rmtree(self._covers, ignore_errors=True)
