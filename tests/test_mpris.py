@@ -114,6 +114,12 @@ async def test_next_play_pause_and_metadata_through_d_bus(bus: str, session: Any
         await player.call_play_pause()
         await _until(pilot, lambda: not app.paused)
         assert await player.get_playback_status() == "Playing"
+
+        # Quit is `q`: the session is closed (and saved), and the console goes.
+        root = proxy.get_interface("org.mpris.MediaPlayer2")
+        assert await root.get_identity() == "tui-dj" and await root.get_can_quit()
+        await root.call_quit()
+        await _until(pilot, lambda: app.closed)
         client.disconnect()
 
 
