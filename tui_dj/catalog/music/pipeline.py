@@ -114,11 +114,11 @@ def _new_entry(found: AudioFile, size: int, mtime_ns: int) -> Entry:
     return Entry(str(found.path), size, mtime_ns, read_tags(found.path, found.root), head_hash=head)
 
 
-def _reuse_moved(entry: Entry, stale: dict[str, Entry], by_size: dict[int, list[Entry]]) -> Entry:
+def _reuse_moved(entry: Entry, gone: dict[str, Entry], by_size: dict[int, list[Entry]]) -> Entry:
     """The analysis of a file that was moved: the same size and first 64 KB under a path gone."""
     for old in by_size.get(entry.size, []):
-        if old.path in stale and old.head_hash and old.head_hash == entry.head_hash and old.analysed:
-            del stale[old.path]
+        if old.path in gone and old.head_hash and old.head_hash == entry.head_hash and old.analysed:
+            del gone[old.path]
             return replace(old, path=entry.path, mtime_ns=entry.mtime_ns, tags=entry.tags)
     return entry
 
@@ -136,11 +136,15 @@ class _Reconciled:
 def _reconcile(found: Sequence[AudioFile], known: dict[str, Entry], progress: ProgressFn | None) -> _Reconciled:
     """Reuse what the cache knows of unchanged (and moved) files; read the tags of the others."""
     present = {str(f.path) for f in found}
-    stale = {path: e for path, e in known.items() if path not in present}
-    gone = list(stale)  # every path no longer there leaves the cache, moved or deleted
-    stale_by_size: dict[int, list[Entry]] = {}
-    for old in stale.values():
-        stale_by_size.setdefault(old.size, []).append(old)
+    # A path this scan did not see is another folder's file, kept (the cache serves every folder
+    # ever scanned), or a file gone, which leaves the cache once a move has borrowed its analysis.
+    # Only a gone file lends its analysis: a file still there that merely starts like this one
+    # (a WAV's first 64 KB of silence) is another song.
+    gone = {path: e for path, e in known.items() if path not in present and not os.path.lexists(path)}
+    gone_paths = list(gone)
+    gone_by_size: dict[int, list[Entry]] = {}
+    for old in gone.values():
+        gone_by_size.setdefault(old.size, []).append(old)
     entries: list[Entry] = []
     fresh: list[Entry] = []
     moved = 0
@@ -153,15 +157,15 @@ def _reconcile(found: Sequence[AudioFile], known: dict[str, Entry], progress: Pr
             entries.append(cached)
             continue
         entry = _new_entry(audio, *stat)
-        if cached is None and stale:
-            reused = _reuse_moved(entry, stale, stale_by_size)
+        if cached is None and gone:
+            reused = _reuse_moved(entry, gone, gone_by_size)
             moved += reused is not entry
             entry = reused
         entries.append(entry)
         fresh.append(entry)
         if progress and (len(fresh) % 100 == 0 or i == len(found) - 1):
             progress(MusicProgress("reading tags", i + 1, len(found), audio.path.name))
-    return _Reconciled(entries, fresh, gone, moved)
+    return _Reconciled(entries, fresh, gone_paths, moved)
 
 
 def _ignore_interrupt() -> None:
