@@ -80,6 +80,12 @@ def _out_flag(out: Path) -> str:
     return "" if Path(out) == PROCESSED_DIR else f" --out {shlex.quote(str(out))}"
 
 
+def _failure(failed: dict[str, str]) -> str:
+    """A file left out, and why: `notes.mp3: not a readable audio file (...)`."""
+    name = Path(failed["file"]).name
+    return f"{name}: {failed['reason'].rstrip('.')}" if failed.get("reason") else name
+
+
 def _imported(catalog: Catalog) -> bool:
     return catalog.manifest.get("schema") != "synthetic"
 
@@ -164,7 +170,7 @@ def run_prep(files: list[Path], out: Path, synthetic: int | None = None, seed: i
         catalog = parts[0] if len(parts) == 1 else merge_catalogs(parts[0], parts[1])
         failed = catalog.manifest.get("music", {}).get("failed", [])
         if failed:
-            shown = ", ".join(Path(f["file"]).name for f in failed[:5]) + (" …" if len(failed) > 5 else "")
+            shown = "; ".join(_failure(f) for f in failed[:5]) + (" …" if len(failed) > 5 else "")
             notes.append(f"{len(failed)} file(s) could not be read and were left out: {shown}.")
         if add and before is not None:
             catalog = merge_catalogs(before, catalog)

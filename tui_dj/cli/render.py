@@ -35,6 +35,10 @@ from tui_dj.store.records import SessionSummary
 @contextlib.contextmanager
 def import_progress(console: Console) -> Iterator[Callable[[str, int, int], None]]:
     """A bar per file read (bytes), then a spinner while the rows are merged."""
+    if not console.is_terminal:
+        # Off a terminal a transient bar leaves a blank line behind it, before the result or error.
+        yield lambda what, done, total: None
+        return
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         tasks: dict[str, Any] = {}
@@ -51,6 +55,9 @@ def import_progress(console: Console) -> Iterator[Callable[[str, int, int], None
 def music_progress(console: Console) -> Iterator[Callable[[Any], None]]:
     """A bar per stage of a music folder's import (scanning, reading tags, analysing): files done,
     songs a second, time left."""
+    if not console.is_terminal:
+        yield lambda p: None
+        return
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
                   TaskProgressColumn(show_speed=True), TimeRemainingColumn(), TextColumn("{task.fields[now]}"),
                   console=console, transient=True) as progress:
@@ -74,7 +81,7 @@ def _genre_count(catalog: Catalog) -> int:
 def catalog_summary(catalog: Catalog) -> Table:
     """Where the songs came from, what was dropped or adjusted and why, and the feature ranges."""
     m = catalog.manifest
-    table = Table(title=f"Catalog: {len(catalog):,} songs", title_justify="left")
+    table = Table(title=f"Catalog: {len(catalog):,} song{'' if len(catalog) == 1 else 's'}", title_justify="left")
     table.add_column("")
     table.add_column("value", justify="right")
     sources = m.get("sources", [])
@@ -97,6 +104,8 @@ def catalog_summary(catalog: Catalog) -> Table:
         table.add_row("music files found", f"{music.get('files', 0):,}")
         table.add_row("  analysed now", f"{music.get('analysed', 0):,}")
         table.add_row("  from the cache (unchanged)", f"{music.get('from_cache', 0):,}")
+        if music.get("moved"):
+            table.add_row("  moved (analysis kept)", f"{music['moved']:,}")
         rate = music.get("match_rate")
         if rate is not None:
             table.add_row("  features borrowed (match rate)", f"{music.get('borrowed', 0):,} ({rate:.0%})")
