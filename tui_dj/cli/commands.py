@@ -80,13 +80,15 @@ def export(
     profile: Annotated[str, typer.Option("--profile", "-p", help="Whose liked songs to export.")] = "default",
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv (Exportify-style, `tui-dj prep` reads it back) or m3u.")] = "csv",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).", show_default=False)] = None,
+    catalog: Annotated[Path | None, typer.Option("--catalog", help="Where a music folder's songs are found (default: data/processed if it holds a catalog).", show_default=False)] = None,
     data: DataDirOption = None,
 ) -> None:
-    """Write a profile's liked songs as an Exportify-style CSV or an M3U playlist."""
+    """Write a profile's liked songs as an Exportify-style CSV or an M3U playlist (a music folder's
+    songs as their files)."""
     from tui_dj.paths import data_dir
     from tui_dj.store.export import export_liked
 
-    text, count = export_liked(data_dir(data), profile, fmt.lower(), out)  # type: ignore[arg-type]
+    text, count = export_liked(data_dir(data), profile, fmt.lower(), out, catalog)  # type: ignore[arg-type]
     if out is None:
         sys.stdout.write(text)
     else:

@@ -4,7 +4,6 @@ Spotify's features where a catalog knows the song, and analyse only the rest, in
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import signal
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tui_dj.catalog.files import local_track_id
 from tui_dj.catalog.model import FEATURES, META_COLUMNS, N_FEATURES, Catalog
 from tui_dj.catalog.music.analyse import (
     BORROWED,
@@ -39,7 +39,6 @@ from tui_dj.errors import TuiDjError
 # One letter per feature in `MusicImport.provenance`; `expand_provenance` spells them out.
 PROVENANCE_CODES: dict[str, str] = {BORROWED: "b", MEASURED: "m", ESTIMATED: "e"}
 _WORDS = {code: word for word, code in PROVENANCE_CODES.items()}
-LOCAL_PREFIX = "local:"
 COLUMNS: tuple[str, ...] = (*META_COLUMNS, "path", "isrc", "key", "mode", "time_signature")
 _TAG_BATCH = 500
 
@@ -86,12 +85,6 @@ class MusicImport:
 def expand_provenance(codes: np.ndarray) -> np.ndarray:
     """Letters ("b", "m", "e") to words ("borrowed", "measured", "estimated"), same shape."""
     return np.vectorize(_WORDS.__getitem__, otypes=[object])(codes) if np.size(codes) else np.asarray(codes, dtype=object)
-
-
-def local_track_id(path: str | Path) -> str:
-    """A stable id for a file: the same path gives the same id on every scan."""
-    resolved = os.path.realpath(path)
-    return LOCAL_PREFIX + hashlib.sha1(resolved.encode("utf-8", "surrogateescape"), usedforsecurity=False).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------------
