@@ -145,6 +145,13 @@ def sessions_table(rows: Sequence[SessionSummary], who: str, folder: Path) -> Ta
 # --- train ------------------------------------------------------------------------------------
 
 
+def catalog_label(name: str, songs: int) -> str:
+    """A catalog in words, its song count once: the built-in one's name already says it."""
+    if name.startswith("built-in ("):
+        return name.replace(f"({songs} songs", f"({songs:,} songs")
+    return f"{name} ({songs:,} songs)"
+
+
 @contextlib.contextmanager
 def train_progress(console: Console, total: int, start: int) -> Iterator[Callable[[Any], None]]:
     """A bar over training sessions with the mean return, ε, loss and speed (a `train.Progress` each)."""
