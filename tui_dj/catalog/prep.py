@@ -194,7 +194,7 @@ def run_prep(files: list[Path], out: Path, synthetic: int | None = None, seed: i
                 raise TuiDjError(f"Cannot write {kaggle_csv}: {exc.strerror or exc}.") from None
             notes.append(f"Wrote {n:,} songs as a Kaggle-format CSV to {kaggle_csv}.")
     if len(catalog) < SMALL_CATALOG:
-        notes.append(f"This catalog has only {len(catalog):,} songs: the DJ will soon repeat them, and a "
+        notes.append(f"This catalog has only {len(catalog):,} song{'' if len(catalog) == 1 else 's'}: the DJ will soon repeat them, and a "
                      f"few dislikes leave nothing to play; import more songs with `tui-dj prep --add FILES{_out_flag(out)}`.")
     keep = _placeholders(out)
     save_catalog(catalog, out)

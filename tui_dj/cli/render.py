@@ -88,7 +88,8 @@ def catalog_summary(catalog: Catalog) -> Table:
     for i, source in enumerate(sources):
         name = Path(str(source.get("path", ""))).name or str(source.get("path"))
         rows = source.get("rows_read", source.get("rows", 0))
-        table.add_row(f"{name}: {source.get('schema_found', source.get('schema', ''))}", f"{rows:,} rows",
+        table.add_row(f"{name}: {source.get('schema_found', source.get('schema', ''))}",
+                      f"{rows:,} row{'' if rows == 1 else 's'}",
                       end_section=i == len(sources) - 1)
     table.add_row("rows read", f"{m.get('rows_read', len(catalog)):,}")
     if m.get("duplicates_merged"):
