@@ -40,3 +40,13 @@ def test_the_evaluation_table_says_what_its_words_mean() -> None:
 def test_a_catalog_is_counted_once() -> None:
     assert catalog_label("built-in (3000 songs, seed 0)", 3000) == "built-in (3,000 songs, seed 0)"
     assert catalog_label("mine.csv", 1200) == "mine.csv (1,200 songs)"
+
+
+def test_prep_replacing_the_built_in_catalog_counts_its_songs_once(csv_file, tmp_path) -> None:
+    from tests.clirun import run_cli
+
+    out = tmp_path / "out"
+    assert run_cli("prep", "--out", out)[0] == 0
+    code, _, stderr = run_cli("prep", csv_file("kaggle"), "--out", out)
+    assert code == 0, stderr
+    assert f"Replaced the catalog in {out} (built-in (3000 songs, seed 0));" in stderr, stderr

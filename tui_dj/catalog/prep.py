@@ -86,6 +86,13 @@ def _failure(failed: dict[str, str]) -> str:
     return f"{name}: {failed['reason'].rstrip('.')}" if failed.get("reason") else name
 
 
+def _described(catalog: Catalog) -> str:
+    """`mine.csv, 1,200 songs`; the built-in catalog's name already counts its songs."""
+    if catalog.name.startswith("built-in ("):
+        return catalog.name
+    return f"{catalog.name}, {len(catalog):,} songs"
+
+
 def _imported(catalog: Catalog) -> bool:
     return catalog.manifest.get("schema") != "synthetic"
 
@@ -176,7 +183,7 @@ def run_prep(files: list[Path], out: Path, synthetic: int | None = None, seed: i
             catalog = merge_catalogs(before, catalog)
             notes.append(f"Added to the catalog in {out}: {len(before):,} songs before, {len(catalog):,} now.")
         elif before is not None:
-            notes.append(f"Replaced the catalog in {out} ({before.name}, {len(before):,} songs); "
+            notes.append(f"Replaced the catalog in {out} ({_described(before)}); "
                          f"`tui-dj prep --add FILES{_out_flag(out)}` adds to a catalog instead.")
     else:
         check_output(out)
