@@ -39,6 +39,7 @@ def scratch_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.delenv("PULSE_COOKIE", raising=False)
     return home
 
+
 @pytest.fixture(autouse=True)
 def _no_desktop_bus(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reaches the desktop's D-Bus session bus (a console offering MPRIS finds none, and
