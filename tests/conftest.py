@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
 import tempfile
 from collections.abc import Callable
@@ -16,6 +17,35 @@ from hypothesis import configuration as _hypothesis_configuration
 # Tests write only to temporary folders: hypothesis would otherwise make .hypothesis/ in the
 # working directory, which in CI is a clone of the project.
 _hypothesis_configuration.set_hypothesis_home_dir(tempfile.mkdtemp(prefix="tui-dj-hypothesis-"))
+
+# --- a home of its own: no test reads or writes the user's ---------------------------------------
+
+# Everything that finds a folder through the environment: the data folder (and so the music cache),
+# the platform's folders, and what audio libraries write when they probe a sound server
+# (libpulse makes ~/.config/pulse). Subprocesses inherit os.environ, so they are covered too.
+HOME_VARIABLES = ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "TUI_DJ_DATA_DIR")
+
+
+@pytest.fixture(autouse=True)
+def scratch_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh home per test (outside the test's own tmp_path, which some tests list), with the XDG
+    folders and $TUI_DJ_DATA_DIR inside it."""
+    home = tmp_path_factory.mktemp("home")
+    folders = {"HOME": home, "XDG_DATA_HOME": home / ".local" / "share", "XDG_CONFIG_HOME": home / ".config",
+               "XDG_CACHE_HOME": home / ".cache", "XDG_STATE_HOME": home / ".local" / "state",
+               "TUI_DJ_DATA_DIR": home / ".local" / "share" / "tui-dj"}
+    for name in HOME_VARIABLES:
+        monkeypatch.setenv(name, os.fspath(folders[name]))
+    monkeypatch.delenv("PULSE_COOKIE", raising=False)
+    return home
+
+
+@pytest.fixture(autouse=True)
+def _no_desktop_bus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches the desktop's D-Bus session bus (a console offering MPRIS finds none, and
+    so does a `tui-dj play` the test starts); tests/test_mpris.py starts a private one."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/tui-dj-tests-have-no-bus")
+
 
 # --- csv_: small song tables in every format the importer knows, written by the tests themselves --
 

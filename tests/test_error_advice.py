@@ -132,12 +132,55 @@ def test_prep_of_the_built_in_catalog_over_an_imported_one(here: Path, csv_file,
     assert load_catalog(Path("out")).manifest["schema"] == "synthetic"
 
 
-def test_train_over_an_existing_run(here: Path) -> None:
+def _imported_processed(csv_file: Callable[..., Path], csv_songs: Callable[..., list]) -> None:
+    """An imported catalog in data/processed: the default of every command, unless told --builtin."""
+    assert run_cli("prep", _songs_csv(csv_file, csv_songs, "mine.csv"))[0] == 0
+    _uses_processed()
+
+
+def test_train_over_an_existing_run(here: Path, csv_file, csv_songs) -> None:
     assert run_cli("train", "--builtin", "--episodes", "2", "--no-chart", "--out", "run")[0] == 0
+    _imported_processed(csv_file, csv_songs)  # so a hint that forgot --builtin would fail
     sentence = _error(*run_cli("train", "--builtin", "--episodes", "2", "--no-chart", "--out", "run"))
-    [command] = _runnable(sentence)
-    assert command == "tui-dj train --out run --resume", sentence
+    assert "(2 of 2 sessions)" in sentence
+    resume, restart = _runnable(sentence)
+    assert (resume, restart) == ("tui-dj train --builtin --out run --resume",
+                                 "tui-dj train --builtin --out run --restart"), sentence
+    _follow(restart, here, here / "d")
+    log = (Path("run") / "logs" / "train.jsonl").read_text().splitlines()
+    assert len(log) == 2  # started over: nothing of the first run kept
+    code, _, stderr = run_cli(*shlex.split(resume)[1:], "--episodes", "3", "--no-chart")
+    assert code == 0, stderr
+    assert len((Path("run") / "logs" / "train.jsonl").read_text().splitlines()) == 3
+
+
+def test_resume_of_a_finished_run_says_it_is_finished(here: Path) -> None:
+    assert run_cli("train", "--builtin", "--episodes", "2", "--no-chart", "--out", "run")[0] == 0
+    code, _, stderr = run_cli("train", "--builtin", "--out", "run", "--resume", "--no-chart")
+    assert code == 0, stderr
+    assert "The run in run is finished (2 sessions): nothing to do" in stderr
+    assert "Trained 0 sessions" not in stderr
+    [restart] = _runnable(stderr)
+    assert restart == "tui-dj train --builtin --out run --restart"
+
+
+def test_the_model_a_run_made_plays_on_its_catalog(here: Path, csv_file, csv_songs) -> None:
+    _imported_processed(csv_file, csv_songs)
+    code, _, stderr = run_cli("train", "--builtin", "--episodes", "2", "--no-chart", "--out", "run")
+    assert code == 0, stderr
+    [command] = _runnable(stderr)
+    assert command == "tui-dj play --builtin --model run/dqn.pt", stderr
     _follow(command, here, here / "d")
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_a_catalog_too_small_names_the_built_in_one(here: Path, csv_file, csv_songs, command: str) -> None:
+    assert run_cli("prep", csv_file("exportify", csv_songs(20), name="few.csv"))[0] == 0
+    extra = ["--episodes", "2", "--out", "run", "--no-chart"] if command == "train" else ["--sessions", "2", "--seeds", "1"]
+    sentence = _error(*run_cli(command, *extra))
+    assert "too small" in sentence and "--builtin" in sentence, sentence
+    code, _, stderr = run_cli(command, "--builtin", *extra)
+    assert code == 0, stderr
 
 
 def test_train_interrupted_after_a_checkpoint(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -162,7 +205,7 @@ def test_train_interrupted_after_a_checkpoint(here: Path, monkeypatch: pytest.Mo
     sentence = stderr.strip().splitlines()[-1]
     assert "the checkpoint after 2 sessions is kept" in sentence
     [command] = _runnable(sentence)
-    assert command == "tui-dj train --out run --resume", sentence
+    assert command == "tui-dj train --builtin --out run --resume", sentence
     _follow(command, here, here / "d")
     last = (Path("run") / "logs" / "train.jsonl").read_text().strip().splitlines()[-1]
     assert '"episode": 5,' in last  # the run went on from its checkpoint to the end

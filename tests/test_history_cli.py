@@ -38,6 +38,15 @@ def test_history_lists_sessions(data: Path) -> None:
     assert re.search(r"ana\s+│\s+4\s+│\s+2\s+│\s+0\s+│\s+1\s+│\s+1", out)
 
 
+def test_history_headers_are_whole_at_80_columns(data: Path) -> None:
+    code, out, _ = run_cli("history", "--data-dir", str(data), columns=80)
+    assert code == 0
+    header = next(line for line in out.splitlines() if "started" in line)
+    assert re.findall(r"[a-z]+", header) == ["started", "min", "profile", "songs", "likes", "ends", "skips",
+                                             "dislikes", "reward"], header
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
 def test_history_with_no_data_says_so(tmp_path: Path) -> None:
     code, out, _ = run_cli("history", "--data-dir", str(tmp_path / "none"))
     assert code == 0 and "No sessions yet" in out

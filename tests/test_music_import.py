@@ -114,6 +114,30 @@ def test_moved_changed_and_deleted_files(tmp_path: Path) -> None:
     assert abs(changed - 90) <= 2
 
 
+def test_the_cache_keeps_every_folder_until_its_files_are_gone(tmp_path: Path) -> None:
+    # One cache for every prep: scanning folder B (or a folder with no music) must not forget A.
+    a, b, empty = tmp_path / "A", tmp_path / "B", tmp_path / "empty"
+    for i, bpm in enumerate((100, 130)):
+        gen.write_audio(a / f"a{i}.wav", gen.clicks(bpm, 4))
+    gen.write_audio(b / "b0.wav", gen.clicks(120, 4))
+    empty.mkdir()
+    cache = tmp_path / "cache"
+    assert import_music([a], cache_dir=cache, workers=0).summary["analysed"] == 2
+    assert len(import_music([empty], cache_dir=cache, workers=0)) == 0
+    assert import_music([b], cache_dir=cache, workers=0).summary["analysed"] == 1
+    again = import_music([a], cache_dir=cache, workers=0).summary
+    assert (again["analysed"], again["from_cache"], again["removed"]) == (0, 2, 0)
+    with MusicCache(cache) as stored:
+        assert sorted(Path(p).name for p in stored.entries()) == ["a0.wav", "a1.wav", "b0.wav"]
+
+    # Only a file that is gone leaves the cache, whichever folder is scanned.
+    (a / "a1.wav").unlink()
+    later = import_music([b], cache_dir=cache, workers=0).summary
+    assert (later["analysed"], later["moved"], later["removed"]) == (0, 0, 1)
+    with MusicCache(cache) as stored:
+        assert sorted(Path(p).name for p in stored.entries()) == ["a0.wav", "b0.wav"]
+
+
 def test_interrupt_propagates_and_keeps_what_was_analysed(tmp_path: Path) -> None:
     root = tmp_path / "Music"
     for i in range(4):

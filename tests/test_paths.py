@@ -29,3 +29,11 @@ def test_data_dir_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert data_dir(tmp_path / "flag") == tmp_path / "flag"
     monkeypatch.delenv(DATA_DIR_ENV)
     assert "tui-dj" in str(data_dir())
+
+
+def test_tests_never_see_the_real_home(scratch_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The autouse fixture in conftest: a test that forgets --data-dir writes to a scratch folder.
+    assert Path.home() == scratch_home and Path("~").expanduser() == scratch_home
+    assert data_dir().is_relative_to(scratch_home)
+    monkeypatch.delenv(DATA_DIR_ENV)
+    assert data_dir().is_relative_to(scratch_home)  # the platform's folder follows $XDG_DATA_HOME

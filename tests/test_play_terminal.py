@@ -4,6 +4,7 @@ closes, and that the model `tui-dj train` writes is the one it plays."""
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -46,11 +47,12 @@ def test_play_with_the_model_train_wrote(tmp_path: Path, catalog: Path) -> None:
     code, _, stderr = run_cli("train", "--catalog", catalog, "--episodes", "3", "--no-chart", "--out",
                               tmp_path / "models")
     assert code == 0, stderr
-    suggested = re.search(r"`tui-dj (play --model [^`]+)`", stderr)
+    suggested = re.search(r"`tui-dj (play [^`]+)`", stderr)
     assert suggested, stderr
-    args = suggested.group(1).split()
+    args = shlex.split(suggested.group(1))
+    assert args[1:3] == ["--catalog", str(catalog)]  # the catalog it was trained on, as typed
     data = tmp_path / "data"
-    code, out = run_in_terminal(*args, "--data-dir", data, "--catalog", catalog, cwd=tmp_path,
+    code, out = run_in_terminal(*args, "--data-dir", data, cwd=tmp_path,
                                 steps=[("plays 1", b"l"), ("♥ liked", b"q")])
     assert code == 0, out[-2000:]
     assert "model: models/dqn.pt" in out or f"model: {tmp_path / 'models' / 'dqn.pt'}" in out

@@ -217,7 +217,7 @@ def test_a_catalog_of_one_or_two_songs_is_kept_with_a_warning(csv_file, csv_song
     assert code == 0, stderr
     assert len(load_catalog(out)) == n
     warning = next(line for line in stderr.splitlines() if "only" in line)
-    assert f"This catalog has only {n} songs" in warning and "nothing to play" in warning
+    assert f"This catalog has only {n} {'song' if n == 1 else 'songs'}:" in warning and "nothing to play" in warning
     assert f"`tui-dj prep --add FILES --out {out}`" in warning  # the advice writes where this prep did
 
 

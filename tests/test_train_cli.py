@@ -143,3 +143,34 @@ def test_learning_curve_is_drawn(tmp_path: Path, setup) -> None:
     code, _, stderr = run_cli("train", "--catalog", cat_a, "--config", config, "--out", tmp_path / "r", "--episodes", "4")
     assert code == 0
     assert "mean session return" in stderr
+
+
+def test_ctrl_c_before_the_first_checkpoint_by_count_keeps_the_work_of_the_last_minute(
+        tmp_path: Path, setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    # checkpoint_every is 3 here; a checkpoint by time (every 0 s for the test) comes after each session.
+    import tui_dj.learn.train as training
+    from tui_dj.config import load_config
+
+    cat_a, _, config = setup
+    monkeypatch.setattr(training, "CHECKPOINT_SECONDS", 0.0)
+
+    def stop_after_two(p: training.Progress) -> None:
+        if p.episode == 2:
+            raise KeyboardInterrupt
+
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        training.train(load_config(config), training.resolve_catalog(cat_a), out, episodes=6,
+                       on_progress=stop_after_two)
+    assert training.last_checkpoint(out) == 1  # the second session's checkpoint was not yet written
+    code, _, stderr = _train(out, setup, "--resume")
+    assert code == 0, stderr
+    assert [r["episode"] for r in _log(out)] == list(range(6))
+
+
+def test_resume_and_restart_together_are_refused(tmp_path: Path, setup) -> None:
+    out = tmp_path / "run"
+    assert _train(out, setup, "--episodes", "3")[0] == 0
+    before = (out / "dqn.checkpoint.pt").read_bytes()
+    _refused(*_train(out, setup, "--resume", "--restart"), "choose one")
+    assert (out / "dqn.checkpoint.pt").read_bytes() == before

@@ -2,7 +2,9 @@
 200x50, the request for a bigger terminal below that, and the help screen.
 
 The session is seeded, the song clock is still (`autoplay=False`), the notifications are cleared
-and nothing on screen is a clock, so the pictures are the same on every run. Regenerate with
+and nothing on screen is a clock, so the pictures are the same on every run; each is taken once
+the screen shows what it pictures (the first view, and the footer's keys, which Textual composes a
+refresh or two later: on a busy machine that came after the picture). Regenerate with
 `pytest tests/test_tui_snapshots.py --snapshot-update` after a deliberate change, and look at them
 before committing.
 """
@@ -16,10 +18,12 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets._footer import FooterKey
 
 from tui_dj.catalog import builtin_catalog
 from tui_dj.session import open_session
 from tui_dj.tui.app import DJApp
+from tui_dj.tui.widgets import KeyFooter
 
 
 @pytest.fixture
@@ -32,12 +36,18 @@ def app(tmp_path: Path) -> Iterator[DJApp]:
 async def _settled(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, DJApp)
-    deadline = time.monotonic() + 30
-    while app.pending or app.view is None:
-        assert time.monotonic() < deadline
+    deadline = time.monotonic() + 120
+    while app.pending or app.view is None or not _footer_keys(app):
+        assert time.monotonic() < deadline, "the console never showed its first view and keys"
         await pilot.pause(0.01)
     app.clear_notifications()  # "Playing with the bundled model." would cover a panel
+    await pilot.wait_for_scheduled_animations()
     await pilot.pause()
+
+
+def _footer_keys(app: DJApp) -> bool:
+    """True once the footer holds its keys (fitted to the width): before, its line is blank."""
+    return bool(app.screen.query_one(KeyFooter).query_children(FooterKey))
 
 
 async def _help(pilot: Pilot[Any]) -> None:

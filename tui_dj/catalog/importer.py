@@ -29,6 +29,7 @@ from tui_dj.catalog.clean import (
     to_rows,
     tracks_frame,
 )
+from tui_dj.catalog.files import FILE_SCHEME, local_track_id, uri_path
 from tui_dj.catalog.model import FEATURES, GENRE_SEP, Catalog
 from tui_dj.catalog.read import Source, read_table
 from tui_dj.catalog.schemas import EXPORTIFY_FEATURES_HELP, detect_schema
@@ -162,7 +163,7 @@ def _build(sources: list[Source]) -> Catalog:
     genres = _merged_genres(text.column("genres"), codes, kept)
     if len(kept) < len(text):  # else every row is kept, in order: no need to copy
         text, numbers, extras = text.take(pa.array(kept)), numbers[kept], extras[kept]
-    tracks = tracks_frame(text.set_column(4, "genres", genres), numbers, extras, adjusted)
+    tracks = _music_files(tracks_frame(text.set_column(4, "genres", genres), numbers, extras, adjusted))
     features = numbers[:, 2:]
     tempo_median = clean_features(features, adjusted)
     manifest = _manifest(sources, len(kept), adjusted, tempo_median)
@@ -170,6 +171,17 @@ def _build(sources: list[Source]) -> Catalog:
 
 
 _REASONS = ("kept", NO_ID, "duplicate", NO_FEATURES, INCOMPLETE)
+
+
+def _music_files(tracks: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose id is a `file:` URI (a music folder's songs in `tui-dj export`) are those songs
+    again: the id the music-folder import gives the file, and its path to play it from."""
+    paths = [uri_path(t) if t.startswith(FILE_SCHEME) else None for t in tracks["track_id"]]
+    if not any(paths):
+        return tracks
+    tracks["path"] = paths
+    tracks["track_id"] = [local_track_id(p) if p else t for p, t in zip(paths, tracks["track_id"], strict=True)]
+    return tracks
 
 
 def _account(sources: list[Source], origin: np.ndarray, reason: np.ndarray) -> None:

@@ -80,6 +80,19 @@ def _out_flag(out: Path) -> str:
     return "" if Path(out) == PROCESSED_DIR else f" --out {shlex.quote(str(out))}"
 
 
+def _failure(failed: dict[str, str]) -> str:
+    """A file left out, and why: `notes.mp3: not a readable audio file (...)`."""
+    name = Path(failed["file"]).name
+    return f"{name}: {failed['reason'].rstrip('.')}" if failed.get("reason") else name
+
+
+def _described(catalog: Catalog) -> str:
+    """`mine.csv, 1,200 songs`; the built-in catalog's name already counts its songs."""
+    if catalog.name.startswith("built-in ("):
+        return catalog.name
+    return f"{catalog.name}, {len(catalog):,} songs"
+
+
 def _imported(catalog: Catalog) -> bool:
     return catalog.manifest.get("schema") != "synthetic"
 
@@ -164,13 +177,13 @@ def run_prep(files: list[Path], out: Path, synthetic: int | None = None, seed: i
         catalog = parts[0] if len(parts) == 1 else merge_catalogs(parts[0], parts[1])
         failed = catalog.manifest.get("music", {}).get("failed", [])
         if failed:
-            shown = ", ".join(Path(f["file"]).name for f in failed[:5]) + (" …" if len(failed) > 5 else "")
+            shown = "; ".join(_failure(f) for f in failed[:5]) + (" …" if len(failed) > 5 else "")
             notes.append(f"{len(failed)} file(s) could not be read and were left out: {shown}.")
         if add and before is not None:
             catalog = merge_catalogs(before, catalog)
             notes.append(f"Added to the catalog in {out}: {len(before):,} songs before, {len(catalog):,} now.")
         elif before is not None:
-            notes.append(f"Replaced the catalog in {out} ({before.name}, {len(before):,} songs); "
+            notes.append(f"Replaced the catalog in {out} ({_described(before)}); "
                          f"`tui-dj prep --add FILES{_out_flag(out)}` adds to a catalog instead.")
     else:
         check_output(out)
@@ -188,7 +201,7 @@ def run_prep(files: list[Path], out: Path, synthetic: int | None = None, seed: i
                 raise TuiDjError(f"Cannot write {kaggle_csv}: {exc.strerror or exc}.") from None
             notes.append(f"Wrote {n:,} songs as a Kaggle-format CSV to {kaggle_csv}.")
     if len(catalog) < SMALL_CATALOG:
-        notes.append(f"This catalog has only {len(catalog):,} songs: the DJ will soon repeat them, and a "
+        notes.append(f"This catalog has only {len(catalog):,} song{'' if len(catalog) == 1 else 's'}: the DJ will soon repeat them, and a "
                      f"few dislikes leave nothing to play; import more songs with `tui-dj prep --add FILES{_out_flag(out)}`.")
     keep = _placeholders(out)
     save_catalog(catalog, out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -80,13 +81,15 @@ def export(
     profile: Annotated[str, typer.Option("--profile", "-p", help="Whose liked songs to export.")] = "default",
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv (Exportify-style, `tui-dj prep` reads it back) or m3u.")] = "csv",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).", show_default=False)] = None,
+    catalog: Annotated[Path | None, typer.Option("--catalog", help="Where a music folder's songs are found (default: data/processed if it holds a catalog).", show_default=False)] = None,
     data: DataDirOption = None,
 ) -> None:
-    """Write a profile's liked songs as an Exportify-style CSV or an M3U playlist."""
+    """Write a profile's liked songs as an Exportify-style CSV or an M3U playlist (a music folder's
+    songs as their files)."""
     from tui_dj.paths import data_dir
     from tui_dj.store.export import export_liked
 
-    text, count = export_liked(data_dir(data), profile, fmt.lower(), out)  # type: ignore[arg-type]
+    text, count = export_liked(data_dir(data), profile, fmt.lower(), out, catalog)  # type: ignore[arg-type]
     if out is None:
         sys.stdout.write(text)
     else:
@@ -113,12 +116,17 @@ def play(
     simulate: Annotated[bool, typer.Option("--simulate", help="Play even music files on the simulated clock, without sound.")] = False,
     theme: Annotated[str | None, typer.Option("--theme", help="A built-in Textual theme, e.g. nord, gruvbox, ansi-dark.", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for the DJ's exploration.", show_default=False)] = None,
+    loudness: Annotated[str, typer.Option("--loudness", metavar="on|off", help="on: each music file plays at an even loudness (-14 LUFS, from what prep measured); off: as recorded.")] = "on",
 ) -> None:
     """Open the DJ console: it plays, you react with keys, and it learns as you go."""
     from tui_dj.tui.console import run_console
 
+    if loudness not in ("on", "off"):
+        raise typer.BadParameter(f"{loudness!r} is neither on nor off.", param_hint="'--loudness'")
+
     kept = run_console(catalog=catalog, model=model, profile=profile, data_dir=data_dir,
-                       speed=speed, theme=theme, seed=seed, simulate=simulate, builtin=builtin)
+                       speed=speed, theme=theme, seed=seed, simulate=simulate, builtin=builtin,
+                       loudness=loudness == "on")
     typer.echo(kept, err=True)
 
 
@@ -139,6 +147,7 @@ def train(
     episodes: Annotated[int | None, typer.Option("--episodes", help="Sessions to train on (default 500).", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed: the same seed gives the same run (default 0).", show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run saved in --out from its last checkpoint (its own settings; --episodes may extend it).")] = False,
+    restart: Annotated[bool, typer.Option("--restart", help="Start over in an --out that holds a run (finished or not), keeping nothing of it.")] = False,
     lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default 5e-4).", show_default=False)] = None,
     gamma: Annotated[float | None, typer.Option("--gamma", help="Discount factor (default 0.7; the original's 0.99).", show_default=False)] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="Replay batch size (default 64).", show_default=False)] = None,
@@ -160,7 +169,7 @@ def train(
     original: Annotated[bool, typer.Option("--original", help="The original design whole: similarity reward, one output per song, 2,000 sessions of 20 songs, discount 0.99 (other flags still apply).")] = False,
 ) -> None:
     """Train the DQN on simulated listening sessions (checkpoints, JSON-lines logs, a learning curve)."""
-    from tui_dj.cli.render import learning_curve, train_progress
+    from tui_dj.cli.render import catalog_label, learning_curve, train_progress
     from tui_dj.config import ORIGINAL, load_config
     from tui_dj.learn.train import last_checkpoint, mean_returns, resolve_catalog
     from tui_dj.learn.train import train as run
@@ -175,7 +184,10 @@ def train(
     settings = load_config(config, overrides)
     songs = resolve_catalog(catalog, builtin)
     err = Console(stderr=True)
-    err.print(f"Catalog: {songs.name} ({len(songs):,} songs, fingerprint {songs.fingerprint})")
+    err.print(f"Catalog: {catalog_label(songs.name, len(songs))}, fingerprint {songs.fingerprint}")
+    # Every command suggested below names this catalog and folder, so it works as typed.
+    same = f"{_catalog_flag(catalog, builtin)} --out {shlex.quote(str(out))}"
+    _check_run(out, resume, restart, same)
     start = (last_checkpoint(out) or 0) if resume else 0
     try:
         with train_progress(err, episodes or settings.episodes, start) as progress:
@@ -186,12 +198,45 @@ def train(
         if kept is None:
             raise Interrupted("interrupted before the first checkpoint; nothing was saved.") from None
         raise Interrupted(f"interrupted; the checkpoint after {kept:,} sessions is kept in {out}: "
-                          f"`tui-dj train --out {out} --resume` continues it.") from None
+                          f"`tui-dj train{same} --resume` continues it.") from None
+    if resume and result.episodes == 0:
+        err.print(f"The run in {out} is finished ({start:,} sessions): nothing to do; --resume with a larger "
+                  f"--episodes extends it, and `tui-dj train{same} --restart` starts it over.", soft_wrap=True)
+        return
     if chart and result.log_path is not None:
         err.print(learning_curve(mean_returns(result.log_path)))
+    model = shlex.quote(str(result.model_path))
     err.print(f"Trained {result.episodes:,} sessions ({result.steps:,} songs) in {result.seconds:.1f} s; "
-              f"model saved to {result.model_path}. Play with it: `tui-dj play --model {result.model_path}`.",
-              soft_wrap=True)
+              f"model saved to {result.model_path}. Play with it: "
+              f"`tui-dj play{_catalog_flag(catalog, builtin)} --model {model}`.", soft_wrap=True)
+
+
+def _catalog_flag(catalog: Path | None, builtin: bool) -> str:
+    """The option that picks, in a later command, the catalog this one used."""
+    from tui_dj.catalog import chosen_catalog_dir
+
+    if catalog is not None and not builtin:
+        return f" --catalog {shlex.quote(str(catalog))}"
+    # data/processed needs no option (it is every command's default); the built-in catalog does,
+    # or a catalog imported into data/processed later would be taken instead.
+    return " --builtin" if builtin or chosen_catalog_dir(None) is None else ""
+
+
+def _check_run(out: Path, resume: bool, restart: bool, same: str) -> None:
+    """A run already in `out` is continued (--resume), started over (--restart) or refused."""
+    from tui_dj.errors import TuiDjError
+    from tui_dj.learn.train import CHECKPOINT_FILE, forget_run, last_checkpoint, planned_sessions
+
+    if resume and restart:
+        raise TuiDjError("--resume continues the run in --out and --restart starts it over; choose one.")
+    held = (out / CHECKPOINT_FILE).is_file()
+    if restart:
+        forget_run(out)
+    elif held and not resume:
+        done, planned = last_checkpoint(out), planned_sessions(out)
+        state = f" ({done:,} of {planned:,} sessions)" if done is not None and planned else ""
+        raise TuiDjError(f"{out} already holds a training run{state}; `tui-dj train{same} --resume` continues it, "
+                         f"`tui-dj train{same} --restart` starts it over, or choose another --out.")
 
 
 @app.command()

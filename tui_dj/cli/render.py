@@ -35,6 +35,10 @@ from tui_dj.store.records import SessionSummary
 @contextlib.contextmanager
 def import_progress(console: Console) -> Iterator[Callable[[str, int, int], None]]:
     """A bar per file read (bytes), then a spinner while the rows are merged."""
+    if not console.is_terminal:
+        # Off a terminal a transient bar leaves a blank line behind it, before the result or error.
+        yield lambda what, done, total: None
+        return
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         tasks: dict[str, Any] = {}
@@ -51,6 +55,9 @@ def import_progress(console: Console) -> Iterator[Callable[[str, int, int], None
 def music_progress(console: Console) -> Iterator[Callable[[Any], None]]:
     """A bar per stage of a music folder's import (scanning, reading tags, analysing): files done,
     songs a second, time left."""
+    if not console.is_terminal:
+        yield lambda p: None
+        return
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
                   TaskProgressColumn(show_speed=True), TimeRemainingColumn(), TextColumn("{task.fields[now]}"),
                   console=console, transient=True) as progress:
@@ -74,14 +81,15 @@ def _genre_count(catalog: Catalog) -> int:
 def catalog_summary(catalog: Catalog) -> Table:
     """Where the songs came from, what was dropped or adjusted and why, and the feature ranges."""
     m = catalog.manifest
-    table = Table(title=f"Catalog: {len(catalog):,} songs", title_justify="left")
+    table = Table(title=f"Catalog: {len(catalog):,} song{'' if len(catalog) == 1 else 's'}", title_justify="left")
     table.add_column("")
     table.add_column("value", justify="right")
     sources = m.get("sources", [])
     for i, source in enumerate(sources):
         name = Path(str(source.get("path", ""))).name or str(source.get("path"))
         rows = source.get("rows_read", source.get("rows", 0))
-        table.add_row(f"{name}: {source.get('schema_found', source.get('schema', ''))}", f"{rows:,} rows",
+        table.add_row(f"{name}: {source.get('schema_found', source.get('schema', ''))}",
+                      f"{rows:,} row{'' if rows == 1 else 's'}",
                       end_section=i == len(sources) - 1)
     table.add_row("rows read", f"{m.get('rows_read', len(catalog)):,}")
     if m.get("duplicates_merged"):
@@ -97,6 +105,8 @@ def catalog_summary(catalog: Catalog) -> Table:
         table.add_row("music files found", f"{music.get('files', 0):,}")
         table.add_row("  analysed now", f"{music.get('analysed', 0):,}")
         table.add_row("  from the cache (unchanged)", f"{music.get('from_cache', 0):,}")
+        if music.get("moved"):
+            table.add_row("  moved (analysis kept)", f"{music['moved']:,}")
         rate = music.get("match_rate")
         if rate is not None:
             table.add_row("  features borrowed (match rate)", f"{music.get('borrowed', 0):,} ({rate:.0%})")
@@ -121,11 +131,17 @@ def _when(stamp: float | None) -> str:
 
 def sessions_table(rows: Sequence[SessionSummary], who: str, folder: Path) -> Table:
     """The latest sessions (all profiles, or one)."""
+    # No outer edge: its four cells are the profile's name on an 80-column terminal.
     table = Table(title=f"Recent sessions, {who}" if rows else f"No sessions yet for {who} in {folder}",
-                  title_justify="left")
+                  title_justify="left", show_edge=False, pad_edge=False)
     for column in ("started", "min", "profile", "songs", "likes", "ends", "skips", "dislikes", "reward"):
-        table.add_column(column, justify="left" if column in ("started", "profile") else "right",
-                         no_wrap=column == "started")
+        # Only the profile's name gives way on a narrow terminal: a cut header ("disli…") or number
+        # says nothing.
+        if column == "profile":
+            table.add_column(column, overflow="ellipsis", min_width=7, max_width=20)  # names have no spaces
+        else:
+            table.add_column(column, justify="left" if column == "started" else "right", no_wrap=True,
+                             min_width=11 if column == "started" else len(column))
     for s in rows:
         minutes = "" if s.ended is None else f"{(s.ended - s.started) / 60:.0f}"
         table.add_row(_when(s.started), minutes, s.profile, str(s.plays), str(s.likes),
@@ -134,6 +150,13 @@ def sessions_table(rows: Sequence[SessionSummary], who: str, folder: Path) -> Ta
 
 
 # --- train ------------------------------------------------------------------------------------
+
+
+def catalog_label(name: str, songs: int) -> str:
+    """A catalog in words, its song count once: the built-in one's name already says it."""
+    if name.startswith("built-in ("):
+        return name.replace(f"({songs} songs", f"({songs:,} songs")
+    return f"{name} ({songs:,} songs)"
 
 
 @contextlib.contextmanager
@@ -203,7 +226,8 @@ def evaluation_table(report: dict[str, Any], wide: bool = False) -> Table:
     off = [k for k in ("boredom", "drift", "quit") if not env[k]]
     title = (f"{report['sessions']:,} sessions of up to {env['max_steps']} songs, {report['seeds']} seeds, "
              f"{report['catalog']['name']}; reward {env['reward']}" + (f"; off: {', '.join(off)}" if off else ""))
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", caption=_evaluation_words(report, wide),
+                  caption_justify="left")
     table.add_column("policy", no_wrap=True)
     late = any("like_late" in e for e in report["policies"].values())
     columns: list[tuple[str, str, int]] = [("return", "return", 2)]
@@ -226,6 +250,39 @@ def evaluation_table(report: dict[str, Any], wide: bool = False) -> Table:
             cells.append(f"{e['coverage']:.1%}")
         table.add_row(name, *cells, _ci(e["normalised"]), style="bold" if name == "dqn" else "")
     return table
+
+
+# What the evaluation table's words mean, said under it (only those on screen).
+_COLUMN_WORDS = {
+    "return": "return: a session's summed reward (like +1, heard to the end +0.5, skip -0.25, "
+              "dislike or quit -1)",
+    "likes 21+": "likes 21+: the share of songs 21 on that were liked",
+    "like rate": "like rate: the share of songs liked",
+    "quit": "quit: the share of sessions the listener left",
+    "score": "score: the return placed between random (0) and the oracle (1)",
+}
+_POLICY_WORDS = {
+    "oracle": "oracle: sees the listener's hidden taste (the ceiling)",
+    "thompson": "thompson, linucb: linear bandits that learn from the session",
+    "liked-mean": "liked-mean: plays what is near the mean of the songs liked so far",
+    "diverse": "diverse: nearest to the taste, re-ranked for variety",
+    "greedy": "greedy: nearest to the taste",
+    "popular": "popular: the most popular songs",
+}
+
+
+def _evaluation_words(report: dict[str, Any], wide: bool) -> str:
+    names = set(report["policies"])
+    late = any("like_late" in e for e in report["policies"].values())
+    columns = ["return", "likes 21+" if late else "like rate", "quit", "score"]
+    if wide:
+        columns = ["return", "score"]  # the wide table's other columns name themselves
+    words = [_COLUMN_WORDS[c] for c in columns]
+    if report["env"]["reward"] != "listener":  # the figures in brackets are the listener reward's
+        words[0] = "return: a session's summed reward"
+    words.append("± half the 95% interval")
+    words += [text for name, text in _POLICY_WORDS.items() if name in names]
+    return "; ".join(words) + "."
 
 
 def evaluation_verdict(report: dict[str, Any]) -> str:

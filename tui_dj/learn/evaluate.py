@@ -102,7 +102,7 @@ def evaluate(catalog: Catalog, model: Path | None, env_config: EnvConfig, sessio
     songs = SongTable.from_catalog(catalog)
     if len(songs) < env_config.max_steps + env_config.history + 1:
         raise TuiDjError(f"A catalog of {len(songs)} songs is too small to evaluate sessions of "
-                         f"{env_config.max_steps} songs.")
+                         f"{env_config.max_steps} songs; import more songs, or evaluate on the built-in catalog with --builtin.")
     # The slowest first, so that the processes finish together.
     names = ["oracle"] + (["dqn"] if model is not None else []) + \
         ["thompson", "linucb", "liked-mean-diverse", "liked-mean", "diverse", "greedy", "popular", "random"]

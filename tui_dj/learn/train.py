@@ -34,6 +34,9 @@ from tui_dj.paths import MODELS_DIR
 MODEL_FILE = "dqn.pt"
 CHECKPOINT_FILE = "dqn.checkpoint.pt"
 LOG_FILE = Path("logs") / "train.jsonl"
+# A checkpoint every `checkpoint_every` sessions and at least this often: ctrl-c in the first
+# minutes of a slow run keeps what was learned.
+CHECKPOINT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -129,8 +132,8 @@ def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = F
         agent, config, start, recent = _resume(out_dir, catalog, episodes)
     else:
         if checkpoint.exists():
-            raise TuiDjError(f"{out_dir} already holds a training run; continue it with "
-                             f"`tui-dj train --out {out_dir} --resume`, or choose another --out.")
+            raise TuiDjError(f"{out_dir} already holds a training run; continue it with --resume, start it "
+                             "over with --restart, or choose another --out.")
         if episodes is not None:
             config.episodes = episodes
         agent = DQNAgent(config.agent, n_songs=len(catalog), seed=config.seed)
@@ -141,7 +144,7 @@ def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = F
     env = config.env
     if len(songs) < env.max_steps + env.history + 1:
         raise TuiDjError(f"A catalog of {len(songs)} songs is too small to train on sessions of "
-                         f"{env.max_steps} songs; import more songs.")
+                         f"{env.max_steps} songs; import more songs, or train on the built-in catalog with --builtin.")
     generator = CandidateGenerator(songs.features, k=config.agent.candidates, seed=config.seed)
     policy = DQNPolicy(agent, mode="train")
     log_path = out_dir / LOG_FILE
@@ -155,7 +158,7 @@ def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = F
     returns: list[float] = []
     metadata_base = {"catalog_fingerprint": catalog.fingerprint, "catalog_name": catalog.name,
                      "n_songs": len(catalog), "train_config": asdict(config)}
-    t0 = time.perf_counter()
+    t0 = saved_at = time.perf_counter()
     total_steps = 0
     last_loss: float | None = None
 
@@ -183,9 +186,11 @@ def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = F
             if on_progress is not None:
                 on_progress(Progress(episode + 1, config.episodes, float(np.mean(window)), agent.epsilon,
                                      last_loss, sps))
-            if (episode + 1) % config.checkpoint_every == 0 or episode + 1 == config.episodes:
+            if ((episode + 1) % config.checkpoint_every == 0 or episode + 1 == config.episodes
+                    or time.perf_counter() - saved_at >= CHECKPOINT_SECONDS):
                 log.flush()
                 save(episode + 1)
+                saved_at = time.perf_counter()
     except OSError as exc:  # the log (a full disk); the model files report their own failures
         raise TuiDjError(f"Could not write {log_path}: {exc.strerror or exc}; training stopped and the "
                          "last checkpoint is unchanged.") from None
@@ -209,6 +214,24 @@ def last_checkpoint(out_dir: Path) -> int | None:
         return int(json.loads(read_state(path).get("metadata", "{}"))["episode"])
     except (TuiDjError, ValueError, KeyError, TypeError):
         return None
+
+
+def planned_sessions(out_dir: Path) -> int | None:
+    """How many sessions the run whose checkpoint is in `out_dir` was set to train, or None."""
+    path = Path(out_dir) / CHECKPOINT_FILE
+    if not path.is_file():
+        return None
+    try:
+        return int(json.loads(read_state(path).get("metadata", "{}"))["train_config"]["episodes"])
+    except (TuiDjError, ValueError, KeyError, TypeError):
+        return None
+
+
+def forget_run(out_dir: Path) -> None:
+    """Delete the training run in `out_dir` (model, checkpoint, log), to start it over."""
+    for name in (MODEL_FILE, CHECKPOINT_FILE, LOG_FILE):
+        with contextlib.suppress(FileNotFoundError):
+            (Path(out_dir) / name).unlink()
 
 
 def mean_returns(log_path: Path) -> list[float]:

@@ -28,8 +28,9 @@ class Player(Protocol):
 
     name: str
 
-    def play(self, path: str | Path | None, duration_s: float) -> None:
-        """Start a song now, replacing the current one; `path` None plays only the clock."""
+    def play(self, path: str | Path | None, duration_s: float, gain_db: float = 0.0) -> None:
+        """Start a song now, replacing the current one; `path` None plays only the clock.
+        `gain_db` raises or lowers it (even loudness: `loudness.song_gain`), never clipping."""
         ...
 
     def pause(self, paused: bool) -> None: ...
@@ -62,8 +63,9 @@ class Player(Protocol):
         """The events since the last call, oldest first."""
         ...
 
-    def preload(self, path: str | Path | None) -> None:
-        """Get the next song ready so that it follows without a gap (a hint; may do nothing)."""
+    def preload(self, path: str | Path | None, gain_db: float = 0.0) -> None:
+        """Get the next song ready, at its gain, so that it follows without a gap (a hint; may
+        do nothing)."""
         ...
 
     def close(self) -> None: ...

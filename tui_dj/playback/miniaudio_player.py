@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tui_dj.playback.base import ENDED, FAILED, PlayerEvent, clamp_volume, one_line, quiet_stderr
+from tui_dj.playback.loudness import Limiter
 from tui_dj.playback.simulated import SimulatedPlayer
 
 RATE = 44_100
@@ -23,11 +24,14 @@ AHEAD_S = 2.0
 
 
 class _Decoder(threading.Thread):
-    """Decodes one file into a queue of float32 (n, 2) blocks; `read` never blocks."""
+    """Decodes one file into a queue of float32 (n, 2) blocks, at the song's gain (even loudness);
+    `read` never blocks."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, gain_db: float = 0.0) -> None:
         super().__init__(name="tui-dj-decoder", daemon=True)
         self.path = path
+        self.gain_db = gain_db
+        self._level = Limiter(gain_db, RATE, channels=CHANNELS) if gain_db else None
         self.duration: float | None = None
         self.error = ""
         self.finished = False  # decoding reached the end (or failed)
@@ -117,6 +121,8 @@ class _Decoder(threading.Thread):
                     target, self._seek_to = self._seek_to, None
                 if target is not None:
                     container.seek(int(target / stream.time_base), stream=stream)
+                    if self._level is not None:
+                        self._level.reset()
                     resampler = av.AudioResampler(format="flt", layout="stereo", rate=RATE)
                     frames = container.decode(stream)
                     skip_until = target
@@ -124,24 +130,31 @@ class _Decoder(threading.Thread):
                 blocks = resampler.resample(frame)
                 if frame is not None and frame.time is not None and frame.time + frame.samples / frame.sample_rate <= skip_until:
                     continue  # still before the place sought to (seeks land on the packet before)
+                decoded = [self._levelled(block.to_ndarray().reshape(-1, CHANNELS)) for block in blocks]
+                if frame is None and self._level is not None:
+                    decoded.append(self._level.flush())
                 with self._wake:
                     if self._seek_to is not None:
                         continue
-                    for block in blocks:
-                        samples = block.to_ndarray().reshape(-1, CHANNELS)
+                    for samples in filter(len, decoded):
                         self._blocks.append(samples)
                         self._buffered += samples.shape[0]
                     if frame is None:
                         self.finished = True
 
+    def _levelled(self, samples: np.ndarray) -> np.ndarray:
+        return self._level.apply(samples) if self._level is not None else samples
+
 
 class MiniaudioPlayer:
-    """A Player on miniaudio + PyAV. `null_output` plays to miniaudio's null device (for tests)."""
+    """A Player on miniaudio + PyAV. `null_output` plays to miniaudio's null device (for tests);
+    `tap` is given every block the device is sent (tests hear what would be heard, as mpv's
+    `ao=pcm` writes it to a file)."""
 
     name = "miniaudio"
 
     def __init__(self, null_output: bool = False, song_seconds: float | None = None,
-                 buffer_ms: int = BUFFER_MS) -> None:
+                 buffer_ms: int = BUFFER_MS, tap: Callable[[np.ndarray], None] | None = None) -> None:
         import av  # noqa: F401  (fail here, not in the audio thread, when PyAV is missing)
         import miniaudio
 
@@ -155,6 +168,7 @@ class MiniaudioPlayer:
         self._volume = 100
         self._clock = SimulatedPlayer(song_seconds)
         self._clock_only = False
+        self._tap = tap
         backends = [miniaudio.Backend.NULL] if null_output else None
         self._device = miniaudio.PlaybackDevice(
             output_format=miniaudio.SampleFormat.FLOAT32, nchannels=CHANNELS, sample_rate=RATE,
@@ -175,6 +189,8 @@ class MiniaudioPlayer:
                 with self._lock:
                     self._events.append(PlayerEvent(FAILED, self._source.path if self._source else None, one_line(exc)))
                     self._source = None
+            if self._tap is not None:
+                self._tap(block)
             frames = yield block.tobytes()
 
     def _fill(self, frames: int) -> np.ndarray:
@@ -206,7 +222,7 @@ class MiniaudioPlayer:
         self._advanced_to = self._source.path if self._source is not None else None
 
     # The Player interface ---------------------------------------------------------------------
-    def play(self, path: str | Path | None, duration_s: float) -> None:
+    def play(self, path: str | Path | None, duration_s: float, gain_db: float = 0.0) -> None:
         with self._lock:
             self._hint = max(0.0, float(duration_s))
             self._paused = False
@@ -217,12 +233,12 @@ class MiniaudioPlayer:
             self._clock_only = path is None
             if path is not None:
                 upcoming, self._next = self._next, None
-                if upcoming is not None and upcoming.path == str(path):
+                if upcoming is not None and upcoming.path == str(path) and upcoming.gain_db == gain_db:
                     self._source = upcoming
                 else:
                     if upcoming is not None:
                         upcoming.stop()
-                    self._source = _Decoder(str(path))
+                    self._source = _Decoder(str(path), gain_db)
                     self._source.start()
         if old is not None:
             old.stop()
@@ -282,13 +298,13 @@ class MiniaudioPlayer:
             events, self._events = self._events, []
         return events + clock_events
 
-    def preload(self, path: str | Path | None) -> None:
+    def preload(self, path: str | Path | None, gain_db: float = 0.0) -> None:
         if path is None:
             return
         with self._lock:
-            if self._next is not None and self._next.path == str(path):
+            if self._next is not None and self._next.path == str(path) and self._next.gain_db == gain_db:
                 return
-            old, self._next = self._next, _Decoder(str(path))
+            old, self._next = self._next, _Decoder(str(path), gain_db)
             self._next.start()
         if old is not None:
             old.stop()

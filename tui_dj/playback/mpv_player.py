@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_dj.playback.base import ENDED, FAILED, PlayerEvent, clamp_volume, one_line, quiet_stderr
+from tui_dj.playback.loudness import CEILING_DB, decibels_to_ratio
 from tui_dj.playback.simulated import SimulatedPlayer
 
 # A twentieth of a second of generated silence: enough for mpv to open the audio output.
@@ -19,15 +20,30 @@ def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value or "")
 
 
+def level_options(gain_db: float) -> dict[str, str]:
+    """loadfile's per-file options that play a song at `gain_db` (even loudness): FFmpeg's volume
+    filter, and after a boost its limiter holding peaks at the ceiling (its auto-level off)."""
+    if not gain_db:
+        return {}
+    chain = f"volume={gain_db:.2f}dB"
+    if gain_db > 0:
+        chain += f",alimiter=limit={decibels_to_ratio(CEILING_DB):.4f}:level=disabled"
+    # Quoted: the per-file list is comma-separated, and so is a filter chain.
+    return {"options": f'af="lavfi=[{chain}]"'}
+
+
 class MpvPlayer:
-    """A Player on libmpv. `audio_output` is mpv's `ao` ("null" plays to nowhere, for tests)."""
+    """A Player on libmpv. `audio_output` is mpv's `ao` ("null" plays to nowhere, for tests);
+    `options` are more of mpv's (tests: `ao="pcm", ao_pcm_file=...` writes what is heard)."""
 
     name = "mpv"
 
-    def __init__(self, audio_output: str | None = None, song_seconds: float | None = None) -> None:
+    def __init__(self, audio_output: str | None = None, song_seconds: float | None = None,
+                 **options: Any) -> None:
         import mpv  # raises OSError when libmpv itself is missing
 
-        options: dict[str, Any] = dict(
+        options = dict(
+            options,
             video=False, ytdl=False, config=False, input_default_bindings=False,
             input_vo_keyboard=False, terminal=False, idle=True, keep_open=False,
             gapless_audio="weak", prefetch_playlist=True, audio_display=False,
@@ -65,7 +81,7 @@ class MpvPlayer:
                     self._events.append(PlayerEvent(FAILED, self._path, one_line(why)))
 
     # The Player interface ---------------------------------------------------------------------
-    def play(self, path: str | Path | None, duration_s: float) -> None:
+    def play(self, path: str | Path | None, duration_s: float, gain_db: float = 0.0) -> None:
         with self._lock:
             self._hint = max(0.0, float(duration_s))
             if path is None:
@@ -85,14 +101,14 @@ class MpvPlayer:
             with self._lock:
                 self._events.append(PlayerEvent(FAILED, str(path), "the file is not there any more"))
             return
-        reply = self._command("loadfile", str(path), "replace")
+        reply = self._command("loadfile", url=str(path), flags="replace", **level_options(gain_db))
         with self._lock:
             self._entry = reply.get("playlist_entry_id") if isinstance(reply, dict) else None
         self._mpv.pause = False
 
-    def _command(self, *args: str) -> Any:
+    def _command(self, *args: str, **named: str) -> Any:
         try:
-            return self._mpv.command(*args)
+            return self._mpv.command(*args, **named)
         except Exception as exc:  # python-mpv raises SystemError/RuntimeError subclasses by version
             with self._lock:
                 self._events.append(PlayerEvent(FAILED, self._path, one_line(f"mpv: {exc}")))
@@ -143,11 +159,11 @@ class MpvPlayer:
             events, self._events = self._events, []
         return events + clock_events
 
-    def preload(self, path: str | Path | None) -> None:
+    def preload(self, path: str | Path | None, gain_db: float = 0.0) -> None:
         if path is None or self._clock_only or not os.path.exists(path):
             return
         self._command("playlist-clear")
-        reply = self._command("loadfile", str(path), "append")
+        reply = self._command("loadfile", url=str(path), flags="append", **level_options(gain_db))
         if isinstance(reply, dict):
             with self._lock:
                 self._queued = (str(path), reply.get("playlist_entry_id", -1))

@@ -44,7 +44,7 @@ class SimulatedPlayer:
         self._anchor_position = min(max(0.0, position), self._duration)
         self._anchor_time = self._clock()
 
-    def play(self, path: str | Path | None, duration_s: float) -> None:
+    def play(self, path: str | Path | None, duration_s: float, gain_db: float = 0.0) -> None:
         with self._lock:
             self._path = str(path) if path is not None else None
             self._duration = max(0.0, float(duration_s))
@@ -101,7 +101,7 @@ class SimulatedPlayer:
             events, self._events = self._events, []
             return events
 
-    def preload(self, path: str | Path | None) -> None:
+    def preload(self, path: str | Path | None, gain_db: float = 0.0) -> None:
         """Nothing to prepare for a clock."""
 
     def close(self) -> None:

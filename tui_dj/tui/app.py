@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_dj.errors import TuiDjError
 from tui_dj.playback.base import FAILED, Player
+from tui_dj.playback.loudness import song_gain
 from tui_dj.tui.fast_table import LiveTable
 from tui_dj.tui.main_screen import MainScreen
 from tui_dj.tui.messages import (
@@ -35,6 +36,7 @@ from tui_dj.tui.messages import (
     Requested,
     SessionClosed,
 )
+from tui_dj.tui.mpris import MediaKeys
 from tui_dj.tui.screens import HelpScreen, HistoryScreen, SearchScreen
 
 if TYPE_CHECKING:
@@ -67,7 +69,7 @@ class DJApp(App[str | None]):
     Give it an open session, or a function that opens one: then the first screen shows at once and
     the session (torch, the catalog, the model) opens in the worker while the user looks at it.
     The app's result is None, or the one sentence to print when it could not open or save.
-    `autoplay=False` keeps the song clock still (tests, snapshots).
+    `autoplay=False` keeps the song clock still (tests, snapshots). `loudness`: even loudness.
     """
 
     CSS_PATH = Path(__file__).with_name("dj.tcss")  # absolute: subclasses live elsewhere
@@ -90,6 +92,8 @@ class DJApp(App[str | None]):
         freeze_gc: bool = False,
         player: Player | None = None,
         simulate: bool = False,
+        loudness: bool = True,
+        media_keys: bool = False,
     ) -> None:
         super().__init__()
         if callable(session) and not hasattr(session, "react"):
@@ -114,6 +118,8 @@ class DJApp(App[str | None]):
         self._timer: Timer | None = None
         self._user_keymap = dict(keymap or {})  # not `_keymap`: Textual's App has one of its own
         self._freeze_gc = freeze_gc
+        self.loudness = loudness
+        self._media_keys = MediaKeys(self, on=media_keys)  # MPRIS
         if theme:
             self.theme = theme
 
@@ -128,6 +134,7 @@ class DJApp(App[str | None]):
         self.submit_action("start")
         if self.autoplay:
             self._timer = self.set_interval(TICK_S, self._tick)
+        self._media_keys.start()
 
     @classmethod
     def binding_ids(cls) -> set[str]:
@@ -177,6 +184,7 @@ class DJApp(App[str | None]):
 
     def on_unmount(self) -> None:
         self._actions.put(None)
+        self._media_keys.stop()
         if self.player is not None:
             self.player.close()
 
@@ -350,12 +358,13 @@ class DJApp(App[str | None]):
             self._playing_number = None
             return
         self._playing_number = view.play_number
-        self.player.play(playing.path, playing.duration_ms / 1000.0)
+        gain = song_gain if self.loudness else lambda song: 0.0
+        self.player.play(playing.path, playing.duration_ms / 1000.0, gain(playing))
         if self.paused:
             self.player.pause(True)
         upcoming = view.queue[0].track if view.queue else None
         if upcoming is not None and upcoming.path:
-            self.player.preload(upcoming.path)
+            self.player.preload(upcoming.path, gain(upcoming))
 
     def _open_player(self) -> Player:
         """A real player when the catalog's songs have files (unless told to simulate), else the clock."""

@@ -27,6 +27,7 @@ def run_console(
     seed: int | None,
     simulate: bool = False,
     builtin: bool = False,
+    loudness: bool = True,
 ) -> str:
     """Open the session, run the console, close (and save) the session.
 
@@ -66,7 +67,8 @@ def run_console(
 
         return open_session(**kwargs)
 
-    app = DJApp(opener, speed=speed, keymap=keymap, theme=theme, freeze_gc=True, simulate=simulate)
+    app = DJApp(opener, speed=speed, keymap=keymap, theme=theme, freeze_gc=True, simulate=simulate,
+                loudness=loudness, media_keys=True)
     interrupted = False
     try:
         error = app.run()

@@ -4,7 +4,6 @@ Spotify's features where a catalog knows the song, and analyse only the rest, in
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import signal
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tui_dj.catalog.files import local_track_id
 from tui_dj.catalog.model import FEATURES, META_COLUMNS, N_FEATURES, Catalog
 from tui_dj.catalog.music.analyse import (
     BORROWED,
@@ -39,7 +39,6 @@ from tui_dj.errors import TuiDjError
 # One letter per feature in `MusicImport.provenance`; `expand_provenance` spells them out.
 PROVENANCE_CODES: dict[str, str] = {BORROWED: "b", MEASURED: "m", ESTIMATED: "e"}
 _WORDS = {code: word for word, code in PROVENANCE_CODES.items()}
-LOCAL_PREFIX = "local:"
 COLUMNS: tuple[str, ...] = (*META_COLUMNS, "path", "isrc", "key", "mode", "time_signature")
 _TAG_BATCH = 500
 
@@ -88,12 +87,6 @@ def expand_provenance(codes: np.ndarray) -> np.ndarray:
     return np.vectorize(_WORDS.__getitem__, otypes=[object])(codes) if np.size(codes) else np.asarray(codes, dtype=object)
 
 
-def local_track_id(path: str | Path) -> str:
-    """A stable id for a file: the same path gives the same id on every scan."""
-    resolved = os.path.realpath(path)
-    return LOCAL_PREFIX + hashlib.sha1(resolved.encode("utf-8", "surrogateescape"), usedforsecurity=False).hexdigest()[:16]
-
-
 # ---------------------------------------------------------------------------------------------
 # Steps
 
@@ -114,11 +107,11 @@ def _new_entry(found: AudioFile, size: int, mtime_ns: int) -> Entry:
     return Entry(str(found.path), size, mtime_ns, read_tags(found.path, found.root), head_hash=head)
 
 
-def _reuse_moved(entry: Entry, stale: dict[str, Entry], by_size: dict[int, list[Entry]]) -> Entry:
+def _reuse_moved(entry: Entry, gone: dict[str, Entry], by_size: dict[int, list[Entry]]) -> Entry:
     """The analysis of a file that was moved: the same size and first 64 KB under a path gone."""
     for old in by_size.get(entry.size, []):
-        if old.path in stale and old.head_hash and old.head_hash == entry.head_hash and old.analysed:
-            del stale[old.path]
+        if old.path in gone and old.head_hash and old.head_hash == entry.head_hash and old.analysed:
+            del gone[old.path]
             return replace(old, path=entry.path, mtime_ns=entry.mtime_ns, tags=entry.tags)
     return entry
 
@@ -136,11 +129,15 @@ class _Reconciled:
 def _reconcile(found: Sequence[AudioFile], known: dict[str, Entry], progress: ProgressFn | None) -> _Reconciled:
     """Reuse what the cache knows of unchanged (and moved) files; read the tags of the others."""
     present = {str(f.path) for f in found}
-    stale = {path: e for path, e in known.items() if path not in present}
-    gone = list(stale)  # every path no longer there leaves the cache, moved or deleted
-    stale_by_size: dict[int, list[Entry]] = {}
-    for old in stale.values():
-        stale_by_size.setdefault(old.size, []).append(old)
+    # A path this scan did not see is another folder's file, kept (the cache serves every folder
+    # ever scanned), or a file gone, which leaves the cache once a move has borrowed its analysis.
+    # Only a gone file lends its analysis: a file still there that merely starts like this one
+    # (a WAV's first 64 KB of silence) is another song.
+    gone = {path: e for path, e in known.items() if path not in present and not os.path.lexists(path)}
+    gone_paths = list(gone)
+    gone_by_size: dict[int, list[Entry]] = {}
+    for old in gone.values():
+        gone_by_size.setdefault(old.size, []).append(old)
     entries: list[Entry] = []
     fresh: list[Entry] = []
     moved = 0
@@ -153,15 +150,15 @@ def _reconcile(found: Sequence[AudioFile], known: dict[str, Entry], progress: Pr
             entries.append(cached)
             continue
         entry = _new_entry(audio, *stat)
-        if cached is None and stale:
-            reused = _reuse_moved(entry, stale, stale_by_size)
+        if cached is None and gone:
+            reused = _reuse_moved(entry, gone, gone_by_size)
             moved += reused is not entry
             entry = reused
         entries.append(entry)
         fresh.append(entry)
         if progress and (len(fresh) % 100 == 0 or i == len(found) - 1):
             progress(MusicProgress("reading tags", i + 1, len(found), audio.path.name))
-    return _Reconciled(entries, fresh, gone, moved)
+    return _Reconciled(entries, fresh, gone_paths, moved)
 
 
 def _ignore_interrupt() -> None:
