@@ -85,3 +85,19 @@ def test_builtin_plays_the_built_in_catalog_even_beside_an_imported_one(tmp_path
     assert check_play_options(catalog, None, "default", builtin=True) is None
     code, stdout, _ = run_cli("play", "--help")
     assert code == 0 and "--builtin" in stdout
+
+
+def test_play_start_begins_with_the_named_artist_and_a_name_that_is_nothing_is_one_sentence(
+        tmp_path: Path, catalog: Path) -> None:
+    artist = builtin_catalog(300, seed=2).tracks["artist"].iloc[7]
+    data = tmp_path / "data"
+    code, out = run_in_terminal("play", "--data-dir", data, "--catalog", catalog, "--start", artist,
+                                cwd=tmp_path, steps=[("plays 1", b"q")])
+    assert code == 0, out[-2000:]
+    with open_history(data) as store:
+        assert store is not None
+        first = [e for e in store.events("default", 50) if e.kind == "choose"]
+    assert len(first) == 1 and first[0].artist == artist
+    code, out = run_in_terminal("play", "--data-dir", data, "--catalog", catalog, "--start", "zzqx nothing",
+                                cwd=tmp_path, steps=[])
+    assert code == 1 and "Nothing in this catalog is called 'zzqx nothing'" in out and "Traceback" not in out

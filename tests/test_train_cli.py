@@ -174,3 +174,9 @@ def test_resume_and_restart_together_are_refused(tmp_path: Path, setup) -> None:
     before = (out / "dqn.checkpoint.pt").read_bytes()
     _refused(*_train(out, setup, "--resume", "--restart"), "choose one")
     assert (out / "dqn.checkpoint.pt").read_bytes() == before
+
+
+def test_leaving_out_a_family_that_does_not_exist_is_one_sentence(tmp_path: Path, setup) -> None:
+    code, _, err = run_cli("train", "--builtin", "--leave-out", "nobody", "--out", tmp_path / "m")
+    assert code == 1 and "There is no listener family 'nobody' to leave out" in err
+    assert not (tmp_path / "m").exists()

@@ -117,6 +117,7 @@ def play(
     theme: Annotated[str | None, typer.Option("--theme", help="A built-in Textual theme, e.g. nord, gruvbox, ansi-dark.", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for the DJ's exploration.", show_default=False)] = None,
     loudness: Annotated[str, typer.Option("--loudness", metavar="on|off", help="on: each music file plays at an even loudness (-14 LUFS, from what prep measured); off: as recorded.")] = "on",
+    start: Annotated[str | None, typer.Option("--start", help="Begin with a song, an artist or a genre (it counts as a song you chose).", show_default=False)] = None,
 ) -> None:
     """Open the DJ console: it plays, you react with keys, and it learns as you go."""
     from tui_dj.tui.console import run_console
@@ -126,7 +127,7 @@ def play(
 
     kept = run_console(catalog=catalog, model=model, profile=profile, data_dir=data_dir,
                        speed=speed, theme=theme, seed=seed, simulate=simulate, builtin=builtin,
-                       loudness=loudness == "on")
+                       loudness=loudness == "on", start=start)
     typer.echo(kept, err=True)
 
 
@@ -165,6 +166,8 @@ def train(
     no_quit: NoQuitOption = False,
     all_off: AllOffOption = False,
     model_out: Annotated[Path | None, typer.Option("--model-out", help="Also write the final model to this file.", show_default=False)] = None,
+    listeners: Annotated[str | None, typer.Option("--listeners", metavar="mixture|simulator", help="Who the simulated listeners are: every listener family (default) or only the simulator's own people.", show_default=False)] = None,
+    leave_out: Annotated[str | None, typer.Option("--leave-out", metavar="FAMILY", help="A listener family the mixture leaves out (to test on it: evaluate --panel families).", show_default=False)] = None,
     chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Draw the learning curve at the end.")] = True,
     original: Annotated[bool, typer.Option("--original", help="The original design whole: similarity reward, one output per song, 2,000 sessions of 20 songs, discount 0.99 (other flags still apply).")] = False,
 ) -> None:
@@ -179,9 +182,13 @@ def train(
         "agent.buffer_size": buffer_size, "agent.hidden": hidden, "agent.tau": tau,
         "agent.eps_decay": eps_decay, "agent.update_every": update_every, "agent.network": network,
         "agent.double": double, "agent.dueling": dueling, "episodes": episodes,
+        "env.listeners": listeners, "env.leave_out": leave_out,
         **_env_overrides(reward, no_boredom, no_drift, no_quit, all_off),
     }.items() if v is not None}}
     settings = load_config(config, overrides)
+    from tui_dj.learn.simulate import mixture
+
+    mixture(settings.env)  # a family to leave out that does not exist: refused before anything changes
     songs = resolve_catalog(catalog, builtin)
     err = Console(stderr=True)
     err.print(f"Catalog: {catalog_label(songs.name, len(songs))}, fingerprint {songs.fingerprint}")

@@ -27,7 +27,7 @@ from tui_dj.errors import TuiDjError
 from tui_dj.learn.agent import DQNAgent, default_model_path, load_agent, read_state
 from tui_dj.learn.candidates import CandidateGenerator
 from tui_dj.learn.policy import DQNPolicy
-from tui_dj.learn.simulate import run_session
+from tui_dj.learn.simulate import mixture, run_session
 from tui_dj.learn.songs import SongTable
 from tui_dj.paths import MODELS_DIR
 
@@ -145,6 +145,7 @@ def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = F
     if len(songs) < env.max_steps + env.history + 1:
         raise TuiDjError(f"A catalog of {len(songs)} songs is too small to train on sessions of "
                          f"{env.max_steps} songs; import more songs, or train on the built-in catalog with --builtin.")
+    mixture(env)  # an unknown family to leave out is one sentence before anything is written
     generator = CandidateGenerator(songs.features, k=config.agent.candidates, seed=config.seed)
     policy = DQNPolicy(agent, mode="train")
     log_path = out_dir / LOG_FILE

@@ -28,10 +28,11 @@ def run_console(
     simulate: bool = False,
     builtin: bool = False,
     loudness: bool = True,
+    start: str | None = None,
 ) -> str:
     """Open the session, run the console, close (and save) the session.
 
-    Returns the line to print once the console has gone: what was saved, and where. Raises
+    `start`: a song, an artist or a genre to begin with. Returns the line to print once the console has gone: what was saved, and where. Raises
     `TuiDjError` with one sentence when the session could not open or save, and `Interrupted`
     (saying what was kept) when a ctrl-c arrives as a signal rather than as a key.
     """
@@ -65,7 +66,14 @@ def run_console(
     def opener() -> Session:
         from tui_dj.session import open_session
 
-        return open_session(**kwargs)
+        session = open_session(**kwargs)
+        if start is not None:  # the first song: the one the person named (a song they chose)
+            try:
+                session.start(near=start)
+            except BaseException:
+                session.close()
+                raise
+        return session
 
     app = DJApp(opener, speed=speed, keymap=keymap, theme=theme, freeze_gc=True, simulate=simulate,
                 loudness=loudness, media_keys=True)
