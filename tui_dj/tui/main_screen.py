@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import on
 from textual.app import ComposeResult
@@ -153,7 +153,7 @@ class MainScreen(Screen[None]):
             return key  # as keymap.toml spells it, not ^c
         return _KEY_NAMES.get(key) or self.app.get_key_display(Binding(key, ""))
 
-    def action_react(self, reaction: str) -> None:
+    def action_react(self, reaction: Literal["like", "skip", "dislike"]) -> None:
         self.post_message(Requested(reaction))
 
     def action_undo(self) -> None:
