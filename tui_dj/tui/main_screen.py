@@ -58,13 +58,14 @@ class MainScreen(Screen[None]):
         Binding("question_mark", "help", "Help", id="dj.help", tooltip="This list of keys"),
         Binding("q", "app.quit", "Quit", id="dj.quit", tooltip="Save what was learned and quit"),
     ]
-    # The panels fold as the terminal shrinks (dj.tcss says how): narrower than 70, the taste and
-    # the stats leave the side of their tables (and stack under them when there is height for it);
-    # lower than 22, the Q-table and the stats go; lower than 16, the taste too; below 40x12 there
-    # is only a request for a bigger terminal.
+    # The panels fold as the terminal shrinks (dj.tcss says how), Now playing and Up next last:
+    # narrower than 70, the taste and the stats leave the side of their tables (and stack under
+    # them when there is height for it: the taste from 34 lines, the stats from 46); lower than
+    # 22, the Q-table and the stats go; lower than 16, the taste too; below 40x12 there is only a
+    # request for a bigger terminal.
     HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_WIDTH, "-narrow"), (70, "-medium"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-too-short"), (MIN_HEIGHT, "-short"), (16, "-compact"), (22, "-regular"),
-                            (34, "-tall")]
+                            (34, "-tall"), (46, "-roomy")]
 
     def __init__(self, keymap: dict[str, str] | None = None) -> None:
         super().__init__()
