@@ -3,13 +3,22 @@ other panel, and rows scrolled away on a small terminal back in sight when it gr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.test_tui import session, settle  # noqa: F401  (a fixture)
+from tests.test_tui import _open, settle
 from tui_dj.tui.app import DJApp
 from tui_dj.tui.widgets import NowPlaying, QTable, QueueTable
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Any]:
+    s = _open(tmp_path)
+    yield s
+    s.close()
 
 
 def rows_in_sight(table: Any) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeGuard, get_args
@@ -99,7 +100,7 @@ class DJApp(App[str | None]):
         self,
         session: Session | Callable[[], Session],
         *,
-        speed: float = 30.0,
+        speed: float | None = None,
         autoplay: bool = True,
         keymap: dict[str, str] | None = None,
         theme: str | None = None,
@@ -116,7 +117,7 @@ class DJApp(App[str | None]):
         self.autoplay = autoplay
         # The player: given, or chosen when the first song is known (a real one for songs with
         # files unless `simulate`; the simulated clock for the rest). `autoplay=False` plays nothing.
-        self.deck = Deck(player, speed=max(0.5, float(speed)), simulate=simulate)
+        self.deck = Deck(player, speed=None if speed is None else max(0.5, float(speed)), simulate=simulate)
         self.main: MainScreen | None = None  # set when it mounts
         self.closed = False
         self._quitting = False
@@ -124,6 +125,7 @@ class DJApp(App[str | None]):
         self._actions: queue.Queue[Action | None] = queue.Queue()
         self._pending = 0
         self._ending_play: int | None = None
+        self._told: tuple[str, float] | None = None  # the last message told, and when
         self._timer: Timer | None = None
         self._user_keymap = dict(keymap or {})  # not `_keymap`: Textual's App has one of its own
         self._freeze_gc = freeze_gc
@@ -264,13 +266,20 @@ class DJApp(App[str | None]):
 
     def _tell(self, view: SessionView) -> None:
         """What a view says once: a message, a replaced head, a warning that is new."""
-        if view.message:
+        if view.message and not self._told_lately(view.message):
             self.notify(view.message, timeout=8 if view.out_of_songs else 4,
                         severity="warning" if view.out_of_songs else "information")
         if view.replaced is not None:
             self.notify(f"After the dislike, {view.replaced.name} is no longer next.", timeout=4)
         if view.warning and (self.view is None or view.warning != self.view.warning):
             self.notify(view.warning, title="carrying on", severity="warning", timeout=10)
+
+    def _told_lately(self, message: str, within_s: float = 8.0) -> bool:
+        """Whether this message was the last one told, less than `within_s` ago (it still shows:
+        once out of songs, every key brings the same sentence)."""
+        now = time.monotonic()
+        told, self._told = self._told, (message, now)
+        return told is not None and told[0] == message and now - told[1] < within_s
 
     @on(ActionFailed)
     def _action_failed(self, message: ActionFailed) -> None:
@@ -321,12 +330,13 @@ class DJApp(App[str | None]):
             case "pause":
                 self.toggle_pause()
             case "seek":
-                self.deck.seek(float(message.ref or 0))
+                if not self.deck.seek(float(message.ref or 0)) and self.view is not None:
+                    self.submit_action("skip")  # seeking out of the song is leaving it
                 self._show_progress()
             case "volume":
                 volume = self.deck.change_volume(int(message.ref or 0))
-                if volume is not None:
-                    self.notify(f"Volume {volume}%", timeout=1.5)
+                if volume is not None and self.main is not None:
+                    self.main.show_volume(volume)  # in place: a notice each press would pile up
             case "history" | "search" if not self.session_open:
                 self.notify("The DJ is still opening the catalog; one moment.")
             case "history":
@@ -373,8 +383,10 @@ class DJApp(App[str | None]):
         if self.main is None:
             return
         playing = self.view.now_playing if self.view else None
-        duration = self.deck.duration(playing.duration_ms / 1000.0 if playing else 0.0)
-        self.main.show_progress(self.progress if playing else 0.0, duration, self.paused)
+        if playing is None:  # nothing plays: no song's length, and no "▶"
+            self.main.show_progress(0.0, 0.0, self.paused, stopped=True)
+            return
+        self.main.show_progress(self.progress, self.deck.duration(playing.duration_ms / 1000.0), self.paused)
 
     def toggle_pause(self) -> None:
         self.deck.toggle_pause()
@@ -386,6 +398,10 @@ class DJApp(App[str | None]):
         if view is None or self.player is None or self.closed:
             return
         playing_number = self.deck.playing_number
+        if view.now_playing is not None:
+            stalled = self.deck.check_stall(view.now_playing.duration_ms / 1000.0)
+            if stalled:
+                self.notify(stalled, title="no sound", severity="warning", timeout=10)
         for event in self.deck.poll():
             if self._ending_play == playing_number or playing_number != view.play_number:
                 continue  # this song's end is already on its way (or it is not the one on screen)

@@ -95,6 +95,7 @@ class MainScreen(Screen[None]):
                   "qtable": "Q-values", "stats": "Session"}
         for widget_id, title in titles.items():
             self.query_one(f"#{widget_id}").border_title = title
+        self.query_one(QTable).border_subtitle = "▶ plays next"
         self.query_one("#queue", QueueTable).focus()
 
     def show_view(self, view: SessionView) -> None:
@@ -105,12 +106,17 @@ class MainScreen(Screen[None]):
                 now.border_title = title
             now.show_track(view.now_playing, view.reaction, view.read_only)
             self.query_one(QueueTable).show(view.queue)
-            self.query_one(QTable).show(view.q_rows)
+            # What plays next is the head of Up next (a chosen song, or the DJ's pick).
+            self.query_one(QTable).show_rows(view.q_rows, view.queue[0].track if view.queue else None)
             self.query_one(TasteBars).show(view.taste)
             self.query_one(StatsPanel).show(view)
 
-    def show_progress(self, fraction: float, duration_s: float, paused: bool) -> None:
-        self.query_one(NowPlaying).show_progress(fraction, duration_s, paused)
+    def show_progress(self, fraction: float, duration_s: float, paused: bool, stopped: bool = False) -> None:
+        self.query_one(NowPlaying).show_progress(fraction, duration_s, paused, stopped)
+
+    def show_volume(self, volume: int) -> None:
+        """The volume, on Now playing's lower border (it stays there once changed)."""
+        self.query_one(NowPlaying).border_subtitle = f"volume {volume}%"
 
     def show_model(self, description: str) -> None:
         """Which model the session plays with: in the stats panel, and in the help."""
