@@ -176,10 +176,10 @@ async def test_volume_shows_in_place_not_as_a_pile_of_notices(session: Any) -> N
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         await pilot.press("minus", "minus", "minus")
-        await pilot.pause(0.1)
+        now = app.screen.query_one(NowPlaying)
+        await until(pilot, lambda: now.border_subtitle == "volume 70%")
         assert app.player.volume == 70
         assert not [m for m, _, _ in app.told if "olume" in m]
-        assert app.screen.query_one(NowPlaying).border_subtitle == "volume 70%"
 
 
 async def test_the_session_panel_reads_in_full_and_its_chart_says_what_it_is(session: Any) -> None:
@@ -226,3 +226,40 @@ async def test_search_footer_names_enter_and_history_says_picked(session: Any) -
         await until(pilot, lambda: table.row_count > 0)
         what = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
         assert "picked" in what and "choose" not in what and "played" in what
+
+
+class FrozenAt(SimulatedPlayer):
+    """A real output's position that stays where it is."""
+
+    name = "miniaudio"
+
+    def __init__(self, at: float) -> None:
+        super().__init__()
+        self.at = at
+
+    @property
+    def position(self) -> float:
+        return self.at
+
+
+def test_a_stall_is_counted_on_the_decks_clock_and_a_songs_end_is_not_one() -> None:
+    now = [0.0]
+    at_end = FrozenAt(180.0)
+    at_end.play("song.mp3", 180.0)
+    deck = Deck(at_end, clock=lambda: now[0])
+    deck.playing_number = 1
+    for now[0] in (0.0, 4.0, 60.0):
+        assert deck.check_stall(180.0) is None  # ended: its "end" is on its way, not a stall
+    stuck = FrozenAt(63.0)
+    stuck.play("song.mp3", 180.0)
+    deck = Deck(stuck, clock=lambda: now[0])
+    deck.playing_number = 1
+    now[0] = 0.0
+    assert deck.check_stall(180.0) is None
+    now[0] = 4.9
+    assert deck.check_stall(180.0) is None
+    now[0] = 5.1
+    note = deck.check_stall(180.0)
+    assert note is not None and "miniaudio" in note and "stuck at 1:03" in note
+    assert deck.player is not stuck and deck.player.name == "simulated"
+    assert 62.5 < deck.player.position < 64.0 and deck.player.duration == 180.0

@@ -398,7 +398,7 @@ class DJApp(App[str | None]):
         if view is None or self.player is None or self.closed:
             return
         playing_number = self.deck.playing_number
-        if view.now_playing is not None:
+        if view.now_playing is not None and self._ending_play != playing_number:  # not while it ends
             stalled = self.deck.check_stall(view.now_playing.duration_ms / 1000.0)
             if stalled:
                 self.notify(stalled, title="no sound", severity="warning", timeout=10)

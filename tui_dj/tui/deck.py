@@ -128,7 +128,8 @@ class Deck:
             self._moved = None
             return None
         position, now = player.position, self._clock()
-        if self._moved is None or position != self._moved[0]:
+        at_end = bool(player.duration) and position >= player.duration - 0.5  # its end is on its way
+        if self._moved is None or position != self._moved[0] or at_end:
             self._moved = (position, now)
             return None
         if now - self._moved[1] < self.stall_s:
