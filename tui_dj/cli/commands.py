@@ -112,7 +112,7 @@ def play(
     model: Annotated[Path | None, typer.Option("--model", help="A model to start from, e.g. models/dqn.pt from `tui-dj train` (default: the profile's own, else the bundled one).", show_default=False)] = None,
     profile: Annotated[str, typer.Option("--profile", "-p", help="Whose taste to learn; profiles never share what they learned.")] = "default",
     data_dir: DataDirOption = None,
-    speed: Annotated[float, typer.Option("--speed", help="Seconds a whole simulated song takes (a song with no file, or with --simulate).", min=0.5)] = 30.0,
+    speed: Annotated[float | None, typer.Option("--speed", help="Seconds a whole simulated song takes (default: 30 for a song with no file; a music file on the clock, with --simulate or no sound, takes its own length).", min=0.5, show_default=False)] = None,
     simulate: Annotated[bool, typer.Option("--simulate", help="Play even music files on the simulated clock, without sound.")] = False,
     theme: Annotated[str | None, typer.Option("--theme", help="A built-in Textual theme, e.g. nord, gruvbox, ansi-dark.", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for the DJ's exploration.", show_default=False)] = None,
