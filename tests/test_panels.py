@@ -181,7 +181,7 @@ def test_evaluate_panel_prints_an_80_column_table_and_writes_json_only_when_aske
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (["--panel", "friends"], "--panel is personas or playlists, not 'friends'."),
+    (["--panel", "friends"], "--panel is personas, playlists or families, not 'friends'."),
     (["--panel", "playlists"], "--panel playlists needs --playlists"),
     (["--panel", "personas", "--policies", "dqn,magic"], "Unknown policy 'magic'"),
 ])
@@ -191,3 +191,82 @@ def test_evaluate_panel_refuses_bad_options_in_one_sentence(args: list[str], say
     code, _, stderr = run_cli("evaluate", "--builtin", *args)
     assert code != 0 and says in stderr and "Traceback" not in stderr
     assert len(stderr.strip().splitlines()) == 1
+
+
+def test_dqn_frozen_records_every_reaction_but_never_changes_the_network(tmp_path) -> None:
+    import torch
+
+    from tui_dj.session import open_session
+
+    def weights_after(online: bool) -> tuple[list[torch.Tensor], list[torch.Tensor], int]:
+        with open_session(catalog=CATALOG, profile="p", data_dir=tmp_path / str(online), seed=3,
+                          online_update=online) as session:
+            agent = session._dj.policy.agent  # type: ignore[attr-defined]
+            before = [p.detach().clone() for p in agent.online.parameters()]
+            session.start()
+            for reaction in ("like", "skip", "dislike", "skip", "like"):
+                session.react(reaction)
+            stored = agent.replay.size
+            return before, [p.detach().clone() for p in agent.online.parameters()], stored
+
+    before, after, stored_frozen = weights_after(False)
+    assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    before, after, stored_online = weights_after(True)
+    assert not all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    assert stored_frozen == stored_online  # the reactions are still remembered, only not learned from
+
+
+def _family_result(listener: str, family: str, policy: str, likes: int, loved: int = 0) -> Result:
+    outcomes = ["skip"] * 20 + ["like"] * likes + ["finish"] * (20 - likes)
+    return Result(listener, policy, outcomes, loved=[False] * 20 + [True] * loved + [False] * (20 - loved),
+                  group=family, followed=3, changes=4)
+
+
+def test_the_families_summary_scores_each_family_and_finds_its_best_baseline() -> None:
+    from tui_dj.panels.families import summarise_families
+
+    results = []
+    for i in range(5):
+        results += [_family_result(f"thresholds {i}", "thresholds", "dqn", 10 + i),
+                    _family_result(f"thresholds {i}", "thresholds", "thompson", 5),
+                    _family_result(f"thresholds {i}", "thresholds", "random", 2),
+                    _family_result(f"thresholds {i}", "thresholds", "oracle", 20),
+                    # implicit people never press like: scored on the loved songs they heard
+                    _family_result(f"implicit {i}", "implicit", "dqn", 0, loved=8),
+                    _family_result(f"implicit {i}", "implicit", "liked-mean", 0, loved=4)]
+    summary = summarise_families(results, songs=40)
+    rules = summary["families"]["thresholds"]
+    assert rules["best_baseline"] == "thompson"  # the oracle is no baseline
+    assert rules["policies"]["dqn"]["late"]["median"] == pytest.approx(12 / 20)
+    assert rules["dqn_vs_best"]["median"] == pytest.approx(12 / 5)
+    assert rules["dqn_vs_best"]["low"] <= 12 / 5 <= rules["dqn_vs_best"]["high"]
+    assert rules["policies"]["dqn"]["run_after"] == {"median": 0.0, "worst": 0}
+    assert rules["policies"]["dqn"]["run_any"]["worst"] == 20  # the cold start counts anywhere
+    implicit = summary["families"]["implicit"]
+    assert implicit["scored_on"] == "loved"
+    assert implicit["policies"]["dqn"]["late"]["median"] == pytest.approx(8 / 20)
+    assert implicit["dqn_vs_best"]["median"] == pytest.approx(2.0)
+    assert summary["checks"]["thresholds"] == {"ratio": True, "run_after": True, "run_any": False}
+
+
+def test_the_families_panel_through_the_cli_fits_80_columns_and_writes_json(tmp_path, monkeypatch) -> None:
+    import json
+
+    from tests.clirun import run_cli
+    from tui_dj.learn.families import FAMILIES
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    out = tmp_path / "families.json"
+    code, stdout, stderr = run_cli("evaluate", "--panel", "families", "--builtin", "--limit", "1", "--songs", "22",
+                                   "--policies", "random,oracle", "--json", out, columns=80)
+    assert code == 0, stderr
+    assert all(len(line) <= 80 for line in stdout.splitlines())
+    assert "families: 1 listeners each × 22 songs" in stdout
+    summary = json.loads(out.read_text())
+    assert list(summary["families"]) == list(FAMILIES)
+    for family, entry in summary["families"].items():
+        assert entry["listeners"] == 1 and set(entry["policies"]) == {"random", "oracle"}, family
+        assert entry["best_baseline"] == "random"
+    oracle = [e["policies"]["oracle"]["late"]["median"] for e in summary["families"].values()]
+    chance = [e["policies"]["random"]["late"]["median"] for e in summary["families"].values()]
+    assert sum(oracle) > sum(chance) + 3  # the oracle reads every family's hidden taste
