@@ -270,3 +270,25 @@ def test_the_families_panel_through_the_cli_fits_80_columns_and_writes_json(tmp_
     oracle = [e["policies"]["oracle"]["late"]["median"] for e in summary["families"].values()]
     chance = [e["policies"]["random"]["late"]["median"] for e in summary["families"].values()]
     assert sum(oracle) > sum(chance) + 3  # the oracle reads every family's hidden taste
+
+
+def test_real_playlists_become_the_tastes_of_the_families_that_take_one() -> None:
+    from tui_dj.learn.families import FAMILIES
+    from tui_dj.panels.families import family_listeners
+    from tui_dj.panels.playlists import Playlist
+
+    ids = CATALOG.tracks["track_id"]
+    lists = [Playlist(f"list {i}", tuple(ids.iloc[10 * i:10 * i + 10]), i) for i in range(3)]
+    lists.append(Playlist("not here", ("no-such-song", "nor-this"), 9))
+    members = family_listeners(CATALOG, 2, lists)
+    assert [m.family for m in members] == [f for f in FAMILIES for _ in range(2)]
+    for member in members:
+        if FAMILIES[member.family].takes_playlist:
+            assert member.hidden is not None and len(member.hidden) == 10
+            assert np.array_equal(member.playlist, CATALOG.features[member.hidden])
+        else:
+            assert member.hidden is None and member.playlist is None
+    again = family_listeners(CATALOG, 2, lists)
+    assert [m.seed for m in again] == [m.seed for m in members]
+    person = members[0](SONGS)  # the simulator's own, drawn the same way every time
+    assert np.array_equal(person.centres, members[0](SONGS).centres)

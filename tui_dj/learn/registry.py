@@ -17,9 +17,9 @@ ORDER = ("random", "popular", "greedy", "diverse", "liked-mean", "liked-mean-div
          "dqn", "dqn-frozen", "oracle")
 LEARNED = ("dqn", "dqn-frozen")
 ORACLE = "oracle"
-# What `evaluate` runs (its DQN is already frozen) and what a panel runs by default: greedy and
-# diverse follow the console's taste vector, which a panel's person never sees moving, and each
-# costs a full panel's time.
+# What `evaluate` runs (its DQN is already frozen), and what a panel runs unless `--policies`
+# names others: greedy and diverse only when named, as the panels ran before this registry, since
+# every policy costs a whole panel's sessions.
 EVALUATED = tuple(n for n in ORDER if n != "dqn-frozen")
 PANEL = tuple(n for n in ORDER if n not in ("greedy", "diverse"))
 
