@@ -341,7 +341,8 @@ def family_notes(summary: dict[str, Any]) -> list[str]:
         "family, the oracle and the DQN left out. frozen: the same DQN, the online update off. "
         "dqn ÷ best: the medians' ratio [95% interval, listeners paired]. runs: the longest run of "
         "skips and dislikes after the first like or finish (median/worst over the listeners), then "
-        "the worst anywhere, cold start included. The heads of the second table: " +
+        "the worst anywhere, cold start included. Songs 41 on, every listener and the frozen DQN's "
+        "ratio are in the JSON (--json). The heads of the second table: " +
         ", ".join(f"{h} {f}" for f, h in FAMILY_HEADS.items() if f in summary["families"]) + ".",
     ]
     checks = summary.get("checks", {})
