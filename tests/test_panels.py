@@ -292,3 +292,27 @@ def test_real_playlists_become_the_tastes_of_the_families_that_take_one() -> Non
     assert [m.seed for m in again] == [m.seed for m in members]
     person = members[0](SONGS)  # the simulator's own, drawn the same way every time
     assert np.array_equal(person.centres, members[0](SONGS).centres)
+
+
+def test_the_families_tables_fit_80_columns_with_the_longest_names() -> None:
+    from rich.console import Console
+
+    from tui_dj.cli.render import family_notes, family_tables
+    from tui_dj.learn.families import FAMILIES
+    from tui_dj.panels.families import summarise_families
+
+    results = []
+    for family in FAMILIES:
+        for i in range(3):
+            results += [_family_result(f"{family} {i}", family, "liked-mean-diverse", 19, loved=19),
+                        _family_result(f"{family} {i}", family, "dqn", 1 + i, loved=1),
+                        _family_result(f"{family} {i}", family, "dqn-frozen", 1, loved=1)]
+    console = Console(width=80, record=True, no_color=True)
+    summary = summarise_families(results, songs=40)
+    for table in family_tables(summary):
+        console.print(table)
+    for line in family_notes(summary):
+        console.print(line)
+    text = console.export_text()
+    assert "…" not in text and all(len(line) <= 80 for line in text.splitlines())
+    assert "dislike-heavy  liked-mean-diverse .95" in text

@@ -301,22 +301,21 @@ def _ratio(ratio: dict[str, float] | None) -> str:
 
 def family_tables(summary: dict[str, Any]) -> list[Table]:
     """Two tables: per family, the DQN against the best baseline of that family with its runs of
-    rejections; then every policy's median score per family."""
+    rejections; then every policy's median score per family (the frozen DQN's among them)."""
     songs, families = summary["songs"], summary["families"]
     count = max((e["listeners"] for e in families.values()), default=0)
     verdict = Table(title=f"families: {count} listeners each × {songs} songs; median score over 21-{songs}",
                     title_justify="left", box=None, pad_edge=False)
-    for head in ("family", "best baseline", "dqn [95%]", "frozen", "dqn ÷ best", "runs"):
+    for head in ("family", "best baseline", "dqn [95%]", "dqn ÷ best", "runs"):
         verdict.add_column(head, no_wrap=True, justify="left" if head in ("family", "best baseline") else "right")
     for family, e in families.items():
-        dqn, frozen = e["policies"].get("dqn"), e["policies"].get("dqn-frozen")
+        dqn = e["policies"].get("dqn")
         best = e.get("best_baseline")
         verdict.add_row(
             family,
             "" if best is None else f"{best} {_short(e['policies'][best]['late']['median'])}",
             "" if dqn is None else f"{_short(dqn['late']['median'])} [{_short(dqn['late']['low'])}-"
                                    f"{_short(dqn['late']['high'])}]",
-            "" if frozen is None else _short(frozen["late"]["median"]),
             _ratio(e.get("dqn_vs_best")),
             "" if dqn is None else f"{dqn['run_after']['median']:g}/{dqn['run_after']['worst']}/"
                                    f"{dqn['run_any']['worst']}",
@@ -338,7 +337,7 @@ def family_notes(summary: dict[str, Any]) -> list[str]:
     lines = [
         f"score: like rate over songs 21-{songs}; lazy and implicit (who seldom or never press like): "
         "the share of the songs they heard that they love. best baseline: the highest median of that "
-        "family, the oracle and the DQN left out. frozen: the same DQN, the online update off. "
+        "family, the oracle and the DQN left out. dqn-frozen: the same DQN, the online update off. "
         "dqn ÷ best: the medians' ratio [95% interval, listeners paired]. runs: the longest run of "
         "skips and dislikes after the first like or finish (median/worst over the listeners), then "
         "the worst anywhere, cold start included. Songs 41 on, every listener and the frozen DQN's "
