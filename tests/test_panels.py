@@ -316,3 +316,28 @@ def test_the_families_tables_fit_80_columns_with_the_longest_names() -> None:
     text = console.export_text()
     assert "…" not in text and all(len(line) <= 80 for line in text.splitlines())
     assert "dislike-heavy  liked-mean-diverse .95" in text
+
+
+def test_the_families_panel_takes_real_playlists_from_a_tidytuesday_file(tmp_path, monkeypatch, csv_songs,
+                                                                          csv_text) -> None:
+    import io
+    import json
+
+    import pandas as pd
+
+    from tests.clirun import run_cli
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    frame = pd.read_csv(io.StringIO(csv_text("tidytuesday", csv_songs(600))), dtype=str)
+    frame["playlist_id"] = [f"list{i // 15}" for i in range(len(frame))]  # forty playlists of 15 songs
+    path = tmp_path / "spotify_songs.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "families.json"
+    code, stdout, stderr = run_cli("evaluate", "--panel", "families", "--playlists", path, "--limit", "1",
+                                   "--songs", "22", "--policies", "random,oracle", "--json", out, columns=80)
+    assert code == 0, stderr
+    summary = json.loads(out.read_text())
+    assert summary["families"]["radius"]["listeners"] == 1
+    assert summary["families"]["radius"]["policies"]["oracle"]["late"]["median"] >= 0.5
+    code, _, stderr = run_cli("evaluate", "--panel", "families", "--playlists", tmp_path / "families.json")
+    assert code != 0 and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
