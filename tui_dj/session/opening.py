@@ -43,8 +43,8 @@ class SessionPolicy(DQNPolicy):
     song), and random picks on top measured worse on the persona panel (the classical persona's
     like rate over songs 21-60 was 0.03 with ε 0.3 and 1.0 without)."""
 
-    def __init__(self, agent: DQNAgent, reactions: int) -> None:
-        super().__init__(agent, mode="online", steps=UPDATE_STEPS, batch=ONLINE_BATCH, lr=ONLINE_LR)
+    def __init__(self, agent: DQNAgent, reactions: int, steps: int = UPDATE_STEPS) -> None:
+        super().__init__(agent, mode="online", steps=steps, batch=ONLINE_BATCH, lr=ONLINE_LR)
         self.reactions = reactions
 
     def learn(self, t: Any) -> float | None:
@@ -120,12 +120,14 @@ def open_session(
     autosave_s: float = AUTOSAVE_S,
     policy: Policy | None = None,
     exclude: list[str] | None = None,
+    online_update: bool = True,
 ) -> Session:
     """Open a listening session (see the README); raises `TuiDjError` with one sentence.
 
     A profile already open in another console is opened read-only (`session.notice` says so), or
     refused with `on_locked="refuse"`. `policy` replaces the DQN (the listener panels run the
-    baselines through here); `exclude` keeps songs (track ids) out of what can play.
+    baselines through here); `exclude` keeps songs (track ids) out of what can play;
+    `online_update=False` records every reaction but takes no gradient step (the panels' ablation).
     """
     import torch
 
@@ -170,7 +172,8 @@ def open_session(
             warm_start(agent, songs, generator, WARM_START, seed=int(streams.candidates.integers(2**63)))
             if source == "untrained":
                 agent.learn_online(300, 2 * ONLINE_BATCH, newest=False)  # learn the warm start a little
-            policy = SessionPolicy(agent, int(metadata.get("reactions", metadata.get("feedback_count", 0))))
+            policy = SessionPolicy(agent, int(metadata.get("reactions", metadata.get("feedback_count", 0))),
+                                   steps=UPDATE_STEPS if online_update else 0)
         assert policy is not None
         trace, recent = _resume_trace(store, profile, cat, songs)
         banned = set(np.flatnonzero(cat.tracks["track_id"].isin(list(store.disliked(profile)) + list(exclude or []))
