@@ -12,6 +12,7 @@ from tui_dj.catalog import builtin_catalog
 from tui_dj.learn.baselines import OraclePolicy, nearest
 from tui_dj.learn.families import FAMILIES, Habit, draw, scored_on
 from tui_dj.learn.songs import SongTable
+from tui_dj.learn.stats import longest_run
 from tui_dj.learn.tastes import MoodTaste
 
 
@@ -143,3 +144,15 @@ def test_a_habit_lowers_a_like_to_what_the_person_does() -> None:
     assert Habit(finish_share=0.0).lower("like") == "skip"
     assert Habit().lower("finish") == "skip"
     assert Habit().lower("dislike") == "dislike"
+
+
+@pytest.mark.parametrize(("outcomes", "anywhere", "after"), [
+    ([], 0, 0),
+    (["skip", "skip", "dislike", "like", "skip", "finish"], 3, 1),
+    (["like", "skip", "dislike", "skip", "finish", "skip", "skip"], 3, 3),
+    (["skip"] * 7, 7, 0),  # never liked or let play: no run after the first
+    (["dislike", "finish", "skip", "skip", "skip", "skip", "like", "dislike"], 4, 4),
+])
+def test_the_longest_run_of_rejections(outcomes: list[str], anywhere: int, after: int) -> None:
+    assert longest_run(outcomes) == anywhere
+    assert longest_run(outcomes, after_first_good=True) == after

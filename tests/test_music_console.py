@@ -16,6 +16,7 @@ from tests.clirun import run_cli
 from tui_dj.catalog import load_catalog
 from tui_dj.session import open_session
 from tui_dj.tui.app import DJApp
+from tui_dj.tui.deck import Deck
 
 
 @pytest.fixture
@@ -126,6 +127,8 @@ def test_play_without_files_or_with_simulate_keeps_the_clock(tmp_path: Path) -> 
     try:
         app = DJApp(session)
         assert app.player is None  # chosen once the catalog is known
-        assert isinstance(app._open_player(), SimulatedPlayer)
+        assert isinstance(app.deck.open_player(with_files=False)[0], SimulatedPlayer)
+        player, note = Deck(simulate=True).open_player(with_files=True)
+        assert isinstance(player, SimulatedPlayer) and note is not None and "as asked" in note
     finally:
         session.close()

@@ -181,7 +181,7 @@ def test_evaluate_panel_prints_an_80_column_table_and_writes_json_only_when_aske
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (["--panel", "friends"], "--panel is personas or playlists, not 'friends'."),
+    (["--panel", "friends"], "--panel is personas, playlists or families, not 'friends'."),
     (["--panel", "playlists"], "--panel playlists needs --playlists"),
     (["--panel", "personas", "--policies", "dqn,magic"], "Unknown policy 'magic'"),
 ])
@@ -191,3 +191,153 @@ def test_evaluate_panel_refuses_bad_options_in_one_sentence(args: list[str], say
     code, _, stderr = run_cli("evaluate", "--builtin", *args)
     assert code != 0 and says in stderr and "Traceback" not in stderr
     assert len(stderr.strip().splitlines()) == 1
+
+
+def test_dqn_frozen_records_every_reaction_but_never_changes_the_network(tmp_path) -> None:
+    import torch
+
+    from tui_dj.session import open_session
+
+    def weights_after(online: bool) -> tuple[list[torch.Tensor], list[torch.Tensor], int]:
+        with open_session(catalog=CATALOG, profile="p", data_dir=tmp_path / str(online), seed=3,
+                          online_update=online) as session:
+            agent = session._dj.policy.agent  # type: ignore[attr-defined]
+            before = [p.detach().clone() for p in agent.online.parameters()]
+            session.start()
+            for reaction in ("like", "skip", "dislike", "skip", "like"):
+                session.react(reaction)
+            stored = agent.replay.size
+            return before, [p.detach().clone() for p in agent.online.parameters()], stored
+
+    before, after, stored_frozen = weights_after(False)
+    assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    before, after, stored_online = weights_after(True)
+    assert not all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    assert stored_frozen == stored_online  # the reactions are still remembered, only not learned from
+
+
+def _family_result(listener: str, family: str, policy: str, likes: int, loved: int = 0) -> Result:
+    outcomes = ["skip"] * 20 + ["like"] * likes + ["finish"] * (20 - likes)
+    return Result(listener, policy, outcomes, loved=[False] * 20 + [True] * loved + [False] * (20 - loved),
+                  group=family, followed=3, changes=4)
+
+
+def test_the_families_summary_scores_each_family_and_finds_its_best_baseline() -> None:
+    from tui_dj.panels.families import summarise_families
+
+    results = []
+    for i in range(5):
+        results += [_family_result(f"thresholds {i}", "thresholds", "dqn", 10 + i),
+                    _family_result(f"thresholds {i}", "thresholds", "thompson", 5),
+                    _family_result(f"thresholds {i}", "thresholds", "random", 2),
+                    _family_result(f"thresholds {i}", "thresholds", "oracle", 20),
+                    # implicit people never press like: scored on the loved songs they heard
+                    _family_result(f"implicit {i}", "implicit", "dqn", 0, loved=8),
+                    _family_result(f"implicit {i}", "implicit", "liked-mean", 0, loved=4)]
+    summary = summarise_families(results, songs=40)
+    rules = summary["families"]["thresholds"]
+    assert rules["best_baseline"] == "thompson"  # the oracle is no baseline
+    assert rules["policies"]["dqn"]["late"]["median"] == pytest.approx(12 / 20)
+    assert rules["dqn_vs_best"]["median"] == pytest.approx(12 / 5)
+    assert rules["dqn_vs_best"]["low"] <= 12 / 5 <= rules["dqn_vs_best"]["high"]
+    assert rules["policies"]["dqn"]["run_after"] == {"median": 0.0, "worst": 0}
+    assert rules["policies"]["dqn"]["run_any"]["worst"] == 20  # the cold start counts anywhere
+    implicit = summary["families"]["implicit"]
+    assert implicit["scored_on"] == "loved"
+    assert implicit["policies"]["dqn"]["late"]["median"] == pytest.approx(8 / 20)
+    assert implicit["dqn_vs_best"]["median"] == pytest.approx(2.0)
+    assert summary["checks"]["thresholds"] == {"ratio": True, "run_after": True, "run_any": False}
+
+
+def test_the_families_panel_through_the_cli_fits_80_columns_and_writes_json(tmp_path, monkeypatch) -> None:
+    import json
+
+    from tests.clirun import run_cli
+    from tui_dj.learn.families import FAMILIES
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    out = tmp_path / "families.json"
+    code, stdout, stderr = run_cli("evaluate", "--panel", "families", "--builtin", "--limit", "1", "--songs", "22",
+                                   "--policies", "random,oracle", "--json", out, columns=80)
+    assert code == 0, stderr
+    assert all(len(line) <= 80 for line in stdout.splitlines())
+    assert "families: 1 listeners each × 22 songs" in stdout
+    summary = json.loads(out.read_text())
+    assert list(summary["families"]) == list(FAMILIES)
+    for family, entry in summary["families"].items():
+        assert entry["listeners"] == 1 and set(entry["policies"]) == {"random", "oracle"}, family
+        assert entry["best_baseline"] == "random"
+    oracle = [e["policies"]["oracle"]["late"]["median"] for e in summary["families"].values()]
+    chance = [e["policies"]["random"]["late"]["median"] for e in summary["families"].values()]
+    assert sum(oracle) > sum(chance) + 3  # the oracle reads every family's hidden taste
+
+
+def test_real_playlists_become_the_tastes_of_the_families_that_take_one() -> None:
+    from tui_dj.learn.families import FAMILIES
+    from tui_dj.panels.families import family_listeners
+    from tui_dj.panels.playlists import Playlist
+
+    ids = CATALOG.tracks["track_id"]
+    lists = [Playlist(f"list {i}", tuple(ids.iloc[10 * i:10 * i + 10]), i) for i in range(3)]
+    lists.append(Playlist("not here", ("no-such-song", "nor-this"), 9))
+    members = family_listeners(CATALOG, 2, lists)
+    assert [m.family for m in members] == [f for f in FAMILIES for _ in range(2)]
+    for member in members:
+        if FAMILIES[member.family].takes_playlist:
+            assert member.hidden is not None and len(member.hidden) == 10
+            assert np.array_equal(member.playlist, CATALOG.features[member.hidden])
+        else:
+            assert member.hidden is None and member.playlist is None
+    again = family_listeners(CATALOG, 2, lists)
+    assert [m.seed for m in again] == [m.seed for m in members]
+    person = members[0](SONGS)  # the simulator's own, drawn the same way every time
+    assert np.array_equal(person.centres, members[0](SONGS).centres)
+
+
+def test_the_families_tables_fit_80_columns_with_the_longest_names() -> None:
+    from rich.console import Console
+
+    from tui_dj.cli.render import family_notes, family_tables
+    from tui_dj.learn.families import FAMILIES
+    from tui_dj.panels.families import summarise_families
+
+    results = []
+    for family in FAMILIES:
+        for i in range(3):
+            results += [_family_result(f"{family} {i}", family, "liked-mean-diverse", 19, loved=19),
+                        _family_result(f"{family} {i}", family, "dqn", 1 + i, loved=1),
+                        _family_result(f"{family} {i}", family, "dqn-frozen", 1, loved=1)]
+    console = Console(width=80, record=True, no_color=True)
+    summary = summarise_families(results, songs=40)
+    for table in family_tables(summary):
+        console.print(table)
+    for line in family_notes(summary):
+        console.print(line)
+    text = console.export_text()
+    assert "…" not in text and all(len(line) <= 80 for line in text.splitlines())
+    assert "dislike-heavy  liked-mean-diverse .95" in text
+
+
+def test_the_families_panel_takes_real_playlists_from_a_tidytuesday_file(tmp_path, monkeypatch, csv_songs,
+                                                                          csv_text) -> None:
+    import io
+    import json
+
+    import pandas as pd
+
+    from tests.clirun import run_cli
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    frame = pd.read_csv(io.StringIO(csv_text("tidytuesday", csv_songs(600))), dtype=str)
+    frame["playlist_id"] = [f"list{i // 15}" for i in range(len(frame))]  # forty playlists of 15 songs
+    path = tmp_path / "spotify_songs.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "families.json"
+    code, stdout, stderr = run_cli("evaluate", "--panel", "families", "--playlists", path, "--limit", "1",
+                                   "--songs", "22", "--policies", "random,oracle", "--json", out, columns=80)
+    assert code == 0, stderr
+    summary = json.loads(out.read_text())
+    assert summary["families"]["radius"]["listeners"] == 1
+    assert summary["families"]["radius"]["policies"]["oracle"]["late"]["median"] >= 0.5
+    code, _, stderr = run_cli("evaluate", "--panel", "families", "--playlists", tmp_path / "families.json")
+    assert code != 0 and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1

@@ -56,7 +56,7 @@ async def _help(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
-@pytest.mark.parametrize("size", [(40, 12), (60, 24), (80, 24), (120, 40), (200, 50), (30, 10)],
+@pytest.mark.parametrize("size", [(40, 12), (60, 24), (60, 34), (80, 24), (120, 40), (200, 50), (30, 10)],
                          ids=lambda size: f"{size[0]}x{size[1]}")
 def test_main_screen(snap_compare: Any, app: DJApp, size: tuple[int, int]) -> None:
     assert snap_compare(app, terminal_size=size, run_before=_settled)

@@ -112,7 +112,7 @@ def play(
     model: Annotated[Path | None, typer.Option("--model", help="A model to start from, e.g. models/dqn.pt from `tui-dj train` (default: the profile's own, else the bundled one).", show_default=False)] = None,
     profile: Annotated[str, typer.Option("--profile", "-p", help="Whose taste to learn; profiles never share what they learned.")] = "default",
     data_dir: DataDirOption = None,
-    speed: Annotated[float, typer.Option("--speed", help="Seconds a whole simulated song takes (a song with no file, or with --simulate).", min=0.5)] = 30.0,
+    speed: Annotated[float | None, typer.Option("--speed", help="Seconds a whole simulated song takes (default: 30 for a song with no file; a music file on the clock, with --simulate or no sound, takes its own length).", min=0.5, show_default=False)] = None,
     simulate: Annotated[bool, typer.Option("--simulate", help="Play even music files on the simulated clock, without sound.")] = False,
     theme: Annotated[str | None, typer.Option("--theme", help="A built-in Textual theme, e.g. nord, gruvbox, ansi-dark.", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for the DJ's exploration.", show_default=False)] = None,
@@ -261,14 +261,14 @@ def evaluate(
     songs: Annotated[int | None, typer.Option("--songs", help="Songs per session (default 60).", show_default=False)] = None,
     wide: Annotated[bool, typer.Option("--wide", help="Every metric, not just the ones that fit 80 columns.")] = False,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the results as JSON here.", show_default=False)] = None,
-    panel: Annotated[str | None, typer.Option("--panel", help="Instead: a listener panel through the session API, personas or playlists.", show_default=False)] = None,
-    playlists: Annotated[Path | None, typer.Option("--playlists", help="For --panel playlists: the TidyTuesday spotify_songs.csv.", show_default=False)] = None,
+    panel: Annotated[str | None, typer.Option("--panel", help="Instead: a listener panel through the session API, personas, playlists or families.", show_default=False)] = None,
+    playlists: Annotated[Path | None, typer.Option("--playlists", help="For --panel playlists (and optionally families): the TidyTuesday spotify_songs.csv.", show_default=False)] = None,
     exportify: Annotated[Path | None, typer.Option("--exportify", help="For --panel playlists: an Exportify export to add as one more listener.", show_default=False)] = None,
-    listeners: Annotated[int | None, typer.Option("--listeners", help="Only the first N listeners of the panel.", min=1, show_default=False)] = None,
+    listeners: Annotated[int | None, typer.Option("--listeners", "--limit", help="Only the first N listeners of the panel (for families: N per family, default 8).", min=1, show_default=False)] = None,
     policies: Annotated[str | None, typer.Option("--policies", help="For --panel: the policies to run, comma-separated (default: all).", show_default=False)] = None,
 ) -> None:
     """Compare the trained DQN with every baseline over the same simulated listeners, or over a
-    panel of personas or real playlists through the session API."""
+    panel of personas, real playlists or listener families through the session API."""
     if panel is not None:
         _evaluate_panel(panel, catalog, builtin, model, playlists, exportify, listeners, policies, songs, json_out)
         return
@@ -310,15 +310,20 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
 
     from tui_dj.atomic import atomic_write_bytes
     from tui_dj.catalog import chosen_catalog_dir, save_catalog
-    from tui_dj.cli.render import count_progress, panel_notes, panel_table
+    from tui_dj.cli.render import (
+        count_progress,
+        family_notes,
+        family_tables,
+        panel_notes,
+        panel_table,
+    )
     from tui_dj.errors import TuiDjError
     from tui_dj.learn.agent import load_agent
+    from tui_dj.learn.registry import ORDER, chosen
+    from tui_dj.panels.families import PER_FAMILY, summarise_families
     from tui_dj.panels.run import POLICIES, SONGS, PanelSpec, run_panel, summarise
 
-    names = [p.strip() for p in (policies or ",".join(POLICIES)).split(",") if p.strip()]
-    unknown = [n for n in names if n not in POLICIES]
-    if unknown:
-        raise TuiDjError(f"Unknown policy {unknown[0]!r}; choose from {', '.join(POLICIES)}.")
+    names = chosen(policies, POLICIES if policies is None else ORDER)
     if model is not None:
         load_agent(model)  # a bad file is one sentence before any work
     err = Console(stderr=True)
@@ -326,6 +331,16 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
         if panel == "personas":
             where = None if builtin else chosen_catalog_dir(catalog)
             spec = PanelSpec("personas", None if where is None else str(where))
+        elif panel == "families":
+            where = None if builtin else chosen_catalog_dir(catalog)
+            if playlists is not None:
+                from tui_dj.catalog.importer import import_files
+
+                where = Path(tmp) / "catalog"
+                save_catalog(import_files([playlists]), where)
+            spec = PanelSpec("families", None if where is None else str(where),
+                             None if playlists is None else str(playlists), per_family=listeners or PER_FAMILY)
+            listeners = None  # already per family
         elif panel == "playlists":
             if playlists is None:
                 raise TuiDjError("--panel playlists needs --playlists spotify_songs.csv (the TidyTuesday file).")
@@ -335,19 +350,26 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
             save_catalog(import_files([playlists]), folder)
             spec = PanelSpec("playlists", str(folder), str(playlists), None if exportify is None else str(exportify))
         else:
-            raise TuiDjError(f"--panel is personas or playlists, not {panel!r}.")
+            raise TuiDjError(f"--panel is personas, playlists or families, not {panel!r}.")
         try:
             with count_progress(err, f"{panel} panel") as progress:
                 results = run_panel(spec, names, None if model is None else str(model), listeners,
                                     songs or SONGS, on_progress=progress)
         except KeyboardInterrupt:
             raise Interrupted("interrupted; nothing was written.") from None
-    summary = summarise(results, songs or SONGS)
     console = Console()
-    count = max(e["listeners"] for e in summary["policies"].values())
-    console.print(panel_table(summary, f"{panel}: {count} listeners × {summary['songs']} songs; "
-                                       "median like rate [95% interval]"))
-    for line in panel_notes(summary):
+    if panel == "families":
+        summary = summarise_families(results, songs or SONGS)
+        for table in family_tables(summary):
+            console.print(table)
+        lines = family_notes(summary)
+    else:
+        summary = summarise(results, songs or SONGS)
+        count = max(e["listeners"] for e in summary["policies"].values())
+        console.print(panel_table(summary, f"{panel}: {count} listeners × {summary['songs']} songs; "
+                                           "median like rate [95% interval]"))
+        lines = panel_notes(summary)
+    for line in lines:
         console.print(line)
     if json_out is not None:
         atomic_write_bytes(json_out, json.dumps(summary, indent=2).encode())

@@ -24,17 +24,15 @@ import numpy as np
 from tui_dj.catalog.model import Catalog
 from tui_dj.config import EnvConfig
 from tui_dj.errors import TuiDjError
-from tui_dj.learn.baselines import baselines
 from tui_dj.learn.candidates import CandidateGenerator
 from tui_dj.learn.policy import DQNPolicy, Policy
+from tui_dj.learn.registry import EVALUATED, baseline
 from tui_dj.learn.simulate import run_session
 from tui_dj.learn.songs import SongTable
+from tui_dj.learn.stats import interval, resamples
 
 METRICS = ("return", "like_rate", "skip_rate", "length", "quit_rate", "diversity", "like_early", "like_late")
 EVAL_SEED_BASE = 7_000_000_000  # far from any training session's seed
-BOOTSTRAP = 2000
-ORDER = ("random", "popular", "greedy", "diverse", "liked-mean", "liked-mean-diverse", "linucb", "thompson",
-         "dqn", "oracle")
 
 
 def session_seeds(sessions: int, seeds: int) -> np.ndarray:
@@ -43,18 +41,14 @@ def session_seeds(sessions: int, seeds: int) -> np.ndarray:
     return np.array([EVAL_SEED_BASE + s * 1_000_000 + i for s in range(seeds) for i in range(per)][:sessions], np.int64)
 
 
-def _interval(values: np.ndarray, idx: np.ndarray) -> tuple[float, float, float]:
-    boot = values[idx].mean(axis=1)
-    return float(values.mean()), float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))
-
-
 def make_policy(name: str, model: Path | None) -> Policy:
+    """A policy of the registry; the DQN loaded from `model`, frozen (evaluation never learns)."""
     if name == "dqn":
         from tui_dj.learn.agent import load_agent
 
         assert model is not None
         return DQNPolicy(load_agent(model)[0], mode="frozen")
-    return {p.name: p for p in baselines()}[name]
+    return baseline(name)
 
 
 def _run_policy(name: str, songs: SongTable, env_config: EnvConfig, model: Path | None, seeds: np.ndarray,
@@ -103,9 +97,8 @@ def evaluate(catalog: Catalog, model: Path | None, env_config: EnvConfig, sessio
     if len(songs) < env_config.max_steps + env_config.history + 1:
         raise TuiDjError(f"A catalog of {len(songs)} songs is too small to evaluate sessions of "
                          f"{env_config.max_steps} songs; import more songs, or evaluate on the built-in catalog with --builtin.")
-    # The slowest first, so that the processes finish together.
-    names = ["oracle"] + (["dqn"] if model is not None else []) + \
-        ["thompson", "linucb", "liked-mean-diverse", "liked-mean", "diverse", "greedy", "popular", "random"]
+    # The slowest first (the registry's order, reversed), so that the processes finish together.
+    names = [n for n in reversed(EVALUATED) if n != "dqn" or model is not None]
     seeds_used = session_seeds(sessions, seeds)
     total = len(names) * len(seeds_used)
     workers = workers if workers is not None else min(os.cpu_count() or 1, len(names))
@@ -139,19 +132,18 @@ def evaluate(catalog: Catalog, model: Path | None, env_config: EnvConfig, sessio
 
 def _report(catalog: Catalog, env_config: EnvConfig, model: Path | None, seeds: int, seeds_used: np.ndarray,
             results: dict[str, tuple[dict[str, np.ndarray], float]], seconds: float) -> dict[str, Any]:
-    rng = np.random.default_rng(0)
-    idx = rng.integers(0, len(seeds_used), size=(BOOTSTRAP, len(seeds_used)))
+    idx = resamples(len(seeds_used))
     lo_boot = results["random"][0]["return"][idx].mean(axis=1)
     hi_boot = results["oracle"][0]["return"][idx].mean(axis=1)
     lo_mean, hi_mean = results["random"][0]["return"].mean(), results["oracle"][0]["return"].mean()
     summary: dict[str, Any] = {}
-    for name in (n for n in ORDER if n in results):
+    for name in (n for n in EVALUATED if n in results):
         rows, coverage = results[name]
         entry: dict[str, Any] = {}
         for metric, values in rows.items():
             if np.isnan(values).any():
                 continue  # like_late in sessions of 20 songs or fewer
-            entry[metric] = dict(zip(("mean", "low", "high"), _interval(values, idx), strict=True))
+            entry[metric] = interval(values, idx, np.mean)
         entry["coverage"] = coverage
         span = np.where(hi_boot - lo_boot == 0, 1, hi_boot - lo_boot)
         boot = (rows["return"][idx].mean(axis=1) - lo_boot) / span

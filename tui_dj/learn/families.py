@@ -152,10 +152,12 @@ EVERYDAY = Habit()  # like the best 5%, let the next 20% play, skip the rest, di
 
 class Family:
     """A kind of person: `taste` draws the hidden taste, `habit` is how they react; `scored_on` is
-    "like" (the like rate) or "loved" (the share of songs heard that they love)."""
+    "like" (the like rate) or "loved" (the share of songs heard that they love); `takes_playlist`:
+    whether their taste can be a real playlist's."""
 
     habit = EVERYDAY
     scored_on = "like"
+    takes_playlist = True
 
     @classmethod
     def taste(cls, songs: SongTable, rng: np.random.Generator, playlist: np.ndarray | None) -> Taste:
@@ -169,6 +171,8 @@ class Family:
 class Simulator(Family):
     """The simulator's own people, as training draws them (they never walk away here)."""
 
+    takes_playlist = False
+
     @classmethod
     def draw(cls, songs: SongTable, rng: np.random.Generator, playlist: np.ndarray | None = None) -> Person:
         return SimulatorPerson(Listener.draw(songs, rng, EnvConfig(quit=False)), songs)
@@ -177,6 +181,8 @@ class Simulator(Family):
 class Thresholds(Family):
     """Someone who knows what they want in words ("energetic and danceable"): rules on two or
     three features, everyday habits."""
+
+    takes_playlist = False
 
     @classmethod
     def taste(cls, songs: SongTable, rng: np.random.Generator, playlist: np.ndarray | None) -> Taste:
@@ -224,6 +230,8 @@ class Implicit(Family):
 class Mood(Family):
     """Someone whose mood turns mid-session: one taste for 15 to 40 songs, an unrelated one after."""
 
+    takes_playlist = False
+
     @classmethod
     def taste(cls, songs: SongTable, rng: np.random.Generator, playlist: np.ndarray | None) -> Taste:
         return MoodTaste.draw(songs, rng)
@@ -231,6 +239,8 @@ class Mood(Family):
 
 class TwoSided(Family):
     """Someone with two unrelated tastes, happy with either."""
+
+    takes_playlist = False
 
     @classmethod
     def taste(cls, songs: SongTable, rng: np.random.Generator, playlist: np.ndarray | None) -> Taste:

@@ -21,10 +21,12 @@ from typing import Any
 import numpy as np
 
 from tui_dj.catalog import Catalog, builtin_catalog, load_catalog
-from tui_dj.learn.baselines import OraclePolicy, baselines
-from tui_dj.learn.policy import Policy
+from tui_dj.learn.baselines import OraclePolicy
+from tui_dj.learn.registry import PANEL, online_update, session_policy
 from tui_dj.learn.simulate import EARLY, Streams
 from tui_dj.learn.songs import SongTable
+from tui_dj.learn.stats import interval, paired_ratio, resamples
+from tui_dj.panels.families import PER_FAMILY, family_listeners
 from tui_dj.panels.personas import personas
 from tui_dj.panels.playlists import (
     PlaylistListener,
@@ -35,19 +37,21 @@ from tui_dj.panels.playlists import (
 from tui_dj.session import open_session
 
 SONGS = 60
-BOOTSTRAP = 2000
-POLICIES = ("random", "popular", "liked-mean", "liked-mean-diverse", "linucb", "thompson", "dqn", "oracle")
+POLICIES = PANEL
 
 
 @dataclass(frozen=True)
 class PanelSpec:
-    """Which panel: `personas` on a catalog folder (None: the built-in catalog), or `playlists`
-    from the TidyTuesday file (its catalog saved in `catalog`) and an Exportify export."""
+    """Which panel: `personas` on a catalog folder (None: the built-in catalog), `playlists`
+    from the TidyTuesday file (its catalog saved in `catalog`) and an Exportify export, or
+    `families`, `per_family` people of each listener family (on the TidyTuesday catalog, some
+    tastes its real playlists, when the file is given)."""
 
     kind: str
     catalog: str | None = None
     tidytuesday: str | None = None
     exportify: str | None = None
+    per_family: int = PER_FAMILY
 
 
 @dataclass
@@ -57,6 +61,7 @@ class PanelListener:
     make: Callable[[SongTable], Any]  # a fresh listener, given the songs of `catalog`
     seed: int
     hidden: np.ndarray | None = None  # rows of `base` the session must not play (a playlist's own)
+    group: str = ""  # the family, in the families panel
 
     @property
     def catalog(self) -> Catalog:
@@ -74,6 +79,8 @@ class Result:
     listener: str
     policy: str
     outcomes: list[str] = field(default_factory=list)
+    loved: list[bool] = field(default_factory=list)  # whether the person loved each song (families)
+    group: str = ""
     followed: int = 0  # songs that followed the head of Up next seen while the one before played
     changes: int = 0  # songs that followed one another without a dislike between
 
@@ -118,17 +125,16 @@ def load(spec: PanelSpec) -> list[PanelListener]:
             features = catalog.features[rows]
             out.append(PanelListener(playlist.name, catalog, partial(_playlist_listener, features), playlist.seed,
                                      hidden=rows))
+    elif spec.kind == "families":
+        catalog = builtin_catalog() if spec.catalog is None else load_catalog(Path(spec.catalog))
+        lists = [] if spec.tidytuesday is None else tidytuesday_playlists(Path(spec.tidytuesday))
+        for member in family_listeners(catalog, spec.per_family, lists):
+            out.append(PanelListener(member.name, catalog, member, member.seed, hidden=member.hidden,
+                                     group=member.family))
     else:
         raise ValueError(f"unknown panel {spec.kind!r}")
     _LOADED[spec] = out
     return out
-
-
-def make_policy(name: str) -> Policy | None:
-    """The policy a session runs (None: the DQN the session loads)."""
-    if name == "dqn":
-        return None
-    return {p.name: p for p in baselines()}[name]
 
 
 def play(listener: PanelListener, policy_name: str, model: str | None, songs: int = SONGS) -> Result:
@@ -137,15 +143,18 @@ def play(listener: PanelListener, policy_name: str, model: str | None, songs: in
     catalog = listener.catalog
     table = SongTable.from_catalog(catalog)
     person = listener.make(table)
-    policy = make_policy(policy_name)
+    policy = session_policy(policy_name)
     if isinstance(policy, OraclePolicy):
         policy.begin(person)
-    result = Result(listener.name, policy_name)
+    loves = getattr(person, "loves", None)
+    result = Result(listener.name, policy_name, group=listener.group)
     with tempfile.TemporaryDirectory() as data:
         kwargs: dict[str, Any] = {"catalog": catalog, "profile": "panel", "data_dir": data,
                                   "seed": listener.seed, "policy": policy}
-        if model is not None and policy is None:
-            kwargs["model"] = model
+        if policy is None:
+            kwargs["online_update"] = online_update(policy_name)
+            if model is not None:
+                kwargs["model"] = model
         with open_session(**kwargs) as session:
             view = session.start()
             for _ in range(songs):
@@ -153,6 +162,8 @@ def play(listener: PanelListener, policy_name: str, model: str | None, songs: in
                 if playing is None:
                     break
                 head = view.queue[0].track if view.queue else None
+                if loves is not None:
+                    result.loved.append(loves(playing.index))  # before hearing: a mood turns after
                 outcome, _ = person.hear(table, playing.index, streams.listener)
                 result.outcomes.append(outcome)
                 if outcome == "quit":
@@ -202,17 +213,10 @@ def run_panel(spec: PanelSpec, policies: list[str], model: str | None = None, li
     return results
 
 
-def _median_ci(values: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float]:
-    idx = rng.integers(0, len(values), size=(BOOTSTRAP, len(values)))
-    boot = np.median(values[idx], axis=1)
-    return float(np.median(values)), float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))
-
-
 def summarise(results: list[Result], songs: int = SONGS) -> dict[str, Any]:
     """Per policy: median and worst like rate over songs 21 on, median over the first 20, skip and
     dislike rates, with 95% bootstrap intervals of the medians (resampling listeners); and each
     policy's median like rate over songs 21 on against the DQN's, paired by listener."""
-    rng = np.random.default_rng(0)
     by_policy: dict[str, list[Result]] = {}
     for r in results:
         by_policy.setdefault(r.policy, []).append(r)
@@ -220,6 +224,7 @@ def summarise(results: list[Result], songs: int = SONGS) -> dict[str, Any]:
     late: dict[str, np.ndarray] = {}
     for name, rows in by_policy.items():
         rows.sort(key=lambda r: r.listener)
+        idx = resamples(len(rows))
         late[name] = np.array([r.rate("like", EARLY, songs) for r in rows])
         early = np.array([r.rate("like", 0, EARLY) for r in rows])
         skips = np.array([r.rate("skip", 0, songs) for r in rows])
@@ -228,8 +233,8 @@ def summarise(results: list[Result], songs: int = SONGS) -> dict[str, Any]:
         worst = int(np.argmin(late[name]))
         summary["policies"][name] = {
             "listeners": len(rows),
-            "like_late": dict(zip(("median", "low", "high"), _median_ci(late[name], rng), strict=True)),
-            "like_early": dict(zip(("median", "low", "high"), _median_ci(early, rng), strict=True)),
+            "like_late": interval(late[name], idx),
+            "like_early": interval(early, idx),
             "worst_late": float(late[name][worst]),
             "worst_listener": rows[worst].listener,
             "skip_rate": float(np.median(skips)),
@@ -242,14 +247,7 @@ def summarise(results: list[Result], songs: int = SONGS) -> dict[str, Any]:
         for name, values in late.items():
             if name == "dqn" or len(values) != len(late["dqn"]):
                 continue
-            if np.median(values) <= 0:
-                continue  # no ratio to a policy that liked nothing
-            idx = rng.integers(0, len(values), size=(BOOTSTRAP, len(values)))
-            dqn_boot = np.median(late["dqn"][idx], axis=1)
-            other_boot = np.median(values[idx], axis=1)
-            ratio = dqn_boot / np.maximum(other_boot, 1e-9)
-            summary["policies"][name]["dqn_ratio"] = {
-                "median": float(np.median(late["dqn"]) / float(np.median(values))),
-                "low": float(np.percentile(ratio, 2.5)), "high": float(np.percentile(ratio, 97.5)),
-            }
+            ratio = paired_ratio(late["dqn"], values, resamples(len(values)))
+            if ratio is not None:
+                summary["policies"][name]["dqn_ratio"] = ratio
     return summary

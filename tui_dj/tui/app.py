@@ -10,12 +10,12 @@ and the console goes on.
 
 from __future__ import annotations
 
-import gc
 import logging
 import queue
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeGuard, get_args
 
 from textual import on, work
 from textual.app import App
@@ -25,8 +25,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_dj.errors import TuiDjError
 from tui_dj.playback.base import FAILED, Player
-from tui_dj.playback.loudness import song_gain
+from tui_dj.tui.deck import Deck
 from tui_dj.tui.fast_table import LiveTable
+from tui_dj.tui.gc_tuning import collect_if_due, freeze_what_is_loaded
 from tui_dj.tui.main_screen import MainScreen
 from tui_dj.tui.messages import (
     Action,
@@ -35,6 +36,7 @@ from tui_dj.tui.messages import (
     ActionKind,
     Requested,
     SessionClosed,
+    SessionRequest,
 )
 from tui_dj.tui.mpris import MediaKeys
 from tui_dj.tui.screens import HelpScreen, HistoryScreen, SearchScreen
@@ -48,8 +50,22 @@ TICK_S = 0.25
 HISTORY_ROWS = 200
 SEARCH_ROWS = 50
 
-# One session call per action: the whole meaning of a key lives in the session.
-DISPATCH: dict[str, Callable[[Session, Action], SessionView]] = {
+SESSION_REQUESTS = frozenset(get_args(SessionRequest))
+
+
+def _for_session(kind: str) -> TypeGuard[SessionRequest]:
+    return kind in SESSION_REQUESTS
+
+
+def _song(action: Action) -> int | str:
+    if action.ref is None:
+        raise TuiDjError(f"{action.kind} needs a song.")
+    return action.ref
+
+
+# One session call per action: the whole meaning of a key lives in the session. (Opening and
+# closing the session are the worker's own.)
+DISPATCH: dict[ActionKind, Callable[[Session, Action], SessionView]] = {
     "start": lambda s, a: s.start(),
     "like": lambda s, a: s.react("like"),
     "skip": lambda s, a: s.react("skip"),
@@ -57,9 +73,9 @@ DISPATCH: dict[str, Callable[[Session, Action], SessionView]] = {
     "undo": lambda s, a: s.undo(),
     "end": lambda s, a: s.song_ended(a.play_number),
     "move_on": lambda s, a: s.move_on(a.play_number),
-    "play": lambda s, a: s.play(a.ref),  # type: ignore[arg-type]
-    "enqueue": lambda s, a: s.enqueue(a.ref),  # type: ignore[arg-type]
-    "forgive": lambda s, a: s.forgive(a.ref),  # type: ignore[arg-type]
+    "play": lambda s, a: s.play(_song(a)),
+    "enqueue": lambda s, a: s.enqueue(_song(a)),
+    "forgive": lambda s, a: s.forgive(_song(a)),
 }
 
 
@@ -85,7 +101,7 @@ class DJApp(App[str | None]):
         self,
         session: Session | Callable[[], Session],
         *,
-        speed: float = 30.0,
+        speed: float | None = None,
         autoplay: bool = True,
         keymap: dict[str, str] | None = None,
         theme: str | None = None,
@@ -101,24 +117,22 @@ class DJApp(App[str | None]):
             self._opener: Callable[[], Session] | None = session
         else:
             self._session, self._opener = session, None  # type: ignore[assignment]
-        self.speed = max(0.5, float(speed))
         self.autoplay = autoplay
-        # The player: given, or chosen when the catalog is known (a real one for songs with files
-        # unless `simulate`; the simulated clock for the rest). `autoplay=False` plays nothing.
-        self.player: Player | None = player
-        self._simulate = simulate
-        self._playing_number: int | None = None  # the play the player was given
-        self.paused = False
+        # The player: given, or chosen when the first song is known (a real one for songs with
+        # files unless `simulate`; the simulated clock for the rest). `autoplay=False` plays nothing.
+        self.deck = Deck(player, speed=None if speed is None else max(0.5, float(speed)), simulate=simulate,
+                         loudness=loudness)
+        self.main: MainScreen | None = None  # set when it mounts
         self.closed = False
         self._quitting = False
         self.view: SessionView | None = None
         self._actions: queue.Queue[Action | None] = queue.Queue()
         self._pending = 0
         self._ending_play: int | None = None
+        self._told: tuple[str, float] | None = None  # the last message told, and when
         self._timer: Timer | None = None
         self._user_keymap = dict(keymap or {})  # not `_keymap`: Textual's App has one of its own
         self._freeze_gc = freeze_gc
-        self.loudness = loudness
         self._media_keys = MediaKeys(self, on=media_keys)  # MPRIS
         if theme:
             self.theme = theme
@@ -127,7 +141,8 @@ class DJApp(App[str | None]):
     def on_mount(self) -> None:
         if self._user_keymap:
             self.set_keymap(self._user_keymap)
-        self.push_screen(MainScreen(self._user_keymap))
+        self.main = MainScreen(self._user_keymap)
+        self.push_screen(self.main)
         self._session_worker()
         if self._opener is not None:
             self.submit_action("open")
@@ -185,16 +200,20 @@ class DJApp(App[str | None]):
     def on_unmount(self) -> None:
         self._actions.put(None)
         self._media_keys.stop()
-        if self.player is not None:
-            self.player.close()
+        self.deck.close()
+
+    @property
+    def player(self) -> Player | None:
+        return self.deck.player
+
+    @property
+    def paused(self) -> bool:
+        return self.deck.paused
 
     @property
     def progress(self) -> float:
         """The fraction of the song playing that has been heard."""
-        player = self.player
-        if player is None or self.view is None or self.view.now_playing is None or not player.duration:
-            return 0.0
-        return min(1.0, player.position / player.duration)
+        return self.deck.progress
 
     # -- actions in, views out -------------------------------------------------------------------
     def submit_action(self, kind: ActionKind, ref: int | str | None = None, play_number: int | None = None) -> None:
@@ -249,20 +268,25 @@ class DJApp(App[str | None]):
         if self._pending == 0 or self.view is None:
             # With more keys already waiting, their views will redraw the screen anyway.
             self._show(view)
-        if message.action.kind == "forgive":
-            for screen in self.screen_stack:
-                if isinstance(screen, HistoryScreen):
-                    screen.reload()
+        if message.action.kind == "forgive" and isinstance(self.screen, HistoryScreen):
+            self.screen.reload()
 
     def _tell(self, view: SessionView) -> None:
         """What a view says once: a message, a replaced head, a warning that is new."""
-        if view.message:
+        if view.message and not self._told_lately(view.message):
             self.notify(view.message, timeout=8 if view.out_of_songs else 4,
                         severity="warning" if view.out_of_songs else "information")
         if view.replaced is not None:
             self.notify(f"After the dislike, {view.replaced.name} is no longer next.", timeout=4)
         if view.warning and (self.view is None or view.warning != self.view.warning):
             self.notify(view.warning, title="carrying on", severity="warning", timeout=10)
+
+    def _told_lately(self, message: str, within_s: float = 8.0) -> bool:
+        """Whether this message was the last one told, less than `within_s` ago (it still shows:
+        once out of songs, every key brings the same sentence)."""
+        now = time.monotonic()
+        told, self._told = self._told, (message, now)
+        return told is not None and told[0] == message and now - told[1] < within_s
 
     @on(ActionFailed)
     def _action_failed(self, message: ActionFailed) -> None:
@@ -304,89 +328,56 @@ class DJApp(App[str | None]):
 
     @on(Requested)
     def _requested(self, message: Requested) -> None:
+        """A session request goes to the worker (`DISPATCH`); the console's own are handled here."""
         kind = message.kind
-        if kind == "pause":
-            self.toggle_pause()
-        elif kind == "seek":
-            if self.player is not None and self._playing_number is not None:
-                self.player.seek(float(message.ref or 0), relative=True)
+        if _for_session(kind):
+            self.submit_action(kind, message.ref)
+            return
+        match kind:
+            case "pause":
+                self.toggle_pause()
+            case "seek":
+                if not self.deck.seek(float(message.ref or 0)) and self.view is not None:
+                    self.submit_action("skip")  # seeking out of the song is leaving it
                 self._show_progress()
-        elif kind == "volume":
-            if self.player is not None:
-                self.player.set_volume(self.player.volume + int(message.ref or 0))
-                self.notify(f"Volume {self.player.volume}%", timeout=1.5)
-        elif kind in ("history", "search"):
-            if not self.session_open:
+            case "volume":
+                volume = self.deck.change_volume(int(message.ref or 0))
+                if volume is not None and self.main is not None:
+                    self.main.show_volume(volume)  # in place: a notice each press would pile up
+            case "history" | "search" if not self.session_open:
                 self.notify("The DJ is still opening the catalog; one moment.")
-            elif kind == "history":
+            case "history":
                 self.push_screen(HistoryScreen(lambda: self.session.history(HISTORY_ROWS)))
-            else:
+            case "search":
                 self.push_screen(SearchScreen(lambda query: self.session.search(query, SEARCH_ROWS)))
-        else:
-            self.submit_action(kind, message.ref)  # type: ignore[arg-type]
 
     # -- the screen and the song clock -----------------------------------------------------------
     def _show(self, view: SessionView) -> None:
         new_song = self.view is None or view.play_number != self.view.play_number
         if self.view is None and self._freeze_gc:
-            # The catalog is millions of long-lived objects; a full collection walking them
-            # would freeze the screen for a third of a second now and then.
-            gc.collect()
-            gc.freeze()
+            freeze_what_is_loaded()
         if self.view is None:
             self._opened(view)
         if self.view is not None and self._freeze_gc:
-            self.call_after_refresh(self._collect_if_due)
+            self.call_after_refresh(lambda: collect_if_due(self._pending))
         self.view = view
         if new_song or view.now_playing is None:  # nothing plays (out of songs): the clock shows 0
             self._ending_play = None
-            self._start_song(view)
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                screen.show_view(view)
-                self._show_progress(screen)
-
-    def _start_song(self, view: SessionView) -> None:
-        """Give the player the song that now plays (and the next one, for a gapless start)."""
-        if not self.autoplay:
-            return
-        if self.player is None:
-            self.player = self._open_player()
-        playing = view.now_playing
-        if playing is None:
-            self.player.pause(True)
-            self._playing_number = None
-            return
-        self._playing_number = view.play_number
-        gain = song_gain if self.loudness else lambda song: 0.0
-        self.player.play(playing.path, playing.duration_ms / 1000.0, gain(playing))
-        if self.paused:
-            self.player.pause(True)
-        upcoming = view.queue[0].track if view.queue else None
-        if upcoming is not None and upcoming.path:
-            self.player.preload(upcoming.path, gain(upcoming))
-
-    def _open_player(self) -> Player:
-        """A real player when the catalog's songs have files (unless told to simulate), else the clock."""
-        from tui_dj.playback import SimulatedPlayer, open_player
-
-        has_files = self._session is not None and "path" in self._session.catalog.tracks.columns \
-            and bool(self._session.catalog.tracks["path"].notna().any())
-        if not has_files:
-            return SimulatedPlayer(self.speed)
-        player, note = open_player("simulate" if self._simulate else "auto", song_seconds=self.speed)
-        log.info("player: %s", note)
-        self.notify(note, title="tui-dj", timeout=6)
-        return player
+            if self.autoplay:
+                note = self.deck.start(view)
+                if note:
+                    self.notify(note, title="tui-dj", timeout=6)
+        if self.main is not None:
+            self.main.show_view(view)
+            self._show_progress()
 
     def _opened(self, view: SessionView) -> None:
         """The first view: say which model plays (in the stats panel too), and the session's notice."""
         model = self.model_description
         if model:
             self.notify(f"Playing with {model}.", title="tui-dj", timeout=6)
-            for screen in self.screen_stack:
-                if isinstance(screen, MainScreen):
-                    screen.show_model(model)
+            if self.main is not None:
+                self.main.show_model(model)
         if view.notice:
             self.notify(view.notice, title="tui-dj", timeout=8)
 
@@ -395,41 +386,31 @@ class DJApp(App[str | None]):
         """Which model the session plays with, in words (None while it opens)."""
         return self._session.model_description if self._session is not None else None
 
-    def _collect_if_due(self) -> None:
-        """Run the oldest generation's collection now, just after a repaint, if it is nearly due.
-
-        Left to itself it comes every few keys and, walking the app's and the session's objects,
-        takes 10-20 ms that would land inside the next key's response; the person is reading the
-        screen now.
-        """
-        # Half-way: one key's torch work alone can run several younger collections.
-        if self._pending == 0 and gc.isenabled() and gc.get_count()[2] >= gc.get_threshold()[2] // 2:
-            gc.collect()
-
-    def _show_progress(self, screen: Any = None) -> None:
-        if screen is None:
-            screen = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-            if screen is None:
-                return
+    def _show_progress(self) -> None:
+        if self.main is None:
+            return
         playing = self.view.now_playing if self.view else None
-        player = self.player
-        duration = (player.duration if player is not None and player.duration else 0.0) or \
-            (playing.duration_ms / 1000.0 if playing else 0.0)
-        screen.show_progress(self.progress if playing else 0.0, duration, self.paused)
+        if playing is None:  # nothing plays: no song's length, and no "▶"
+            self.main.show_progress(0.0, 0.0, self.paused, stopped=True)
+            return
+        self.main.show_progress(self.progress, self.deck.duration(playing.duration_ms / 1000.0), self.paused)
 
     def toggle_pause(self) -> None:
-        self.paused = not self.paused
-        if self.player is not None:
-            self.player.pause(self.paused)
+        self.deck.toggle_pause()
         self._show_progress()
 
     def _tick(self) -> None:
         """Four times a second: the player's position on screen, and what happened to the song."""
-        view, player = self.view, self.player
-        if view is None or player is None or self.closed:
+        view = self.view
+        if view is None or self.player is None or self.closed:
             return
-        for event in player.poll():
-            if self._ending_play == self._playing_number or self._playing_number != view.play_number:
+        playing_number = self.deck.playing_number
+        if view.now_playing is not None and self._ending_play != playing_number:  # not while it ends
+            stalled = self.deck.check_stall(view.now_playing.duration_ms / 1000.0)
+            if stalled:
+                self.notify(stalled, title="no sound", severity="warning", timeout=10)
+        for event in self.deck.poll():
+            if self._ending_play == playing_number or playing_number != view.play_number:
                 continue  # this song's end is already on its way (or it is not the one on screen)
             self._ending_play = view.play_number
             if event.kind == FAILED:

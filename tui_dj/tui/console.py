@@ -22,7 +22,7 @@ def run_console(
     model: Path | None,
     profile: str,
     data_dir: Path | None,
-    speed: float,
+    speed: float | None,
     theme: str | None,
     seed: int | None,
     simulate: bool = False,

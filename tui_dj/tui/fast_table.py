@@ -48,6 +48,7 @@ class LiveTable(DataTable[Any]):
         return self._items[row] if 0 <= row < len(self._items) else None
 
     def on_resize(self) -> None:
+        self._reveal_rows_above()
         layout = self.layout_for(self.size.width)
         if layout != self._layout:
             self._layout = layout
@@ -59,6 +60,14 @@ class LiveTable(DataTable[Any]):
             self._fill(self._items)
             if self.row_count:
                 self.move_cursor(row=min(cursor, self.row_count - 1), animate=False)
+
+    def _reveal_rows_above(self) -> None:
+        """Scroll back as far as the cursor allows: rows scrolled away while the table was small
+        come back when it grows, instead of staying hidden above a half-empty table."""
+        visible = self.scrollable_content_region.height - self.header_height
+        lowest = max(0, self.cursor_row - max(1, visible) + 1)
+        if self.scroll_y > lowest:
+            self.scroll_to(y=lowest, animate=False, immediate=True)
 
     def show(self, items: Sequence[Any]) -> None:
         self._items = tuple(items)

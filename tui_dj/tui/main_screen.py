@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import on
 from textual.app import ComposeResult
@@ -58,13 +58,14 @@ class MainScreen(Screen[None]):
         Binding("question_mark", "help", "Help", id="dj.help", tooltip="This list of keys"),
         Binding("q", "app.quit", "Quit", id="dj.quit", tooltip="Save what was learned and quit"),
     ]
-    # The panels fold as the terminal shrinks (dj.tcss says how): narrower than 70, the taste and
-    # the stats leave the side of their tables (and stack under them when there is height for it);
-    # lower than 22, the Q-table and the stats go; lower than 16, the taste too; below 40x12 there
-    # is only a request for a bigger terminal.
+    # The panels fold as the terminal shrinks (dj.tcss says how), Now playing and Up next last:
+    # narrower than 70, the taste and the stats leave the side of their tables (and stack under
+    # them when there is height for it: the taste from 34 lines, the stats from 46); lower than
+    # 22, the Q-table and the stats go; lower than 16, the taste too; below 40x12 there is only a
+    # request for a bigger terminal.
     HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_WIDTH, "-narrow"), (70, "-medium"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-too-short"), (MIN_HEIGHT, "-short"), (16, "-compact"), (22, "-regular"),
-                            (34, "-tall")]
+                            (34, "-tall"), (46, "-roomy")]
 
     def __init__(self, keymap: dict[str, str] | None = None) -> None:
         super().__init__()
@@ -94,6 +95,7 @@ class MainScreen(Screen[None]):
                   "qtable": "Q-values", "stats": "Session"}
         for widget_id, title in titles.items():
             self.query_one(f"#{widget_id}").border_title = title
+        self.query_one(QTable).border_subtitle = "▶ plays next"
         self.query_one("#queue", QueueTable).focus()
 
     def show_view(self, view: SessionView) -> None:
@@ -104,12 +106,17 @@ class MainScreen(Screen[None]):
                 now.border_title = title
             now.show_track(view.now_playing, view.reaction, view.read_only)
             self.query_one(QueueTable).show(view.queue)
-            self.query_one(QTable).show(view.q_rows)
+            # What plays next is the head of Up next (a chosen song, or the DJ's pick).
+            self.query_one(QTable).show_rows(view.q_rows, view.queue[0].track if view.queue else None)
             self.query_one(TasteBars).show(view.taste)
             self.query_one(StatsPanel).show(view)
 
-    def show_progress(self, fraction: float, duration_s: float, paused: bool) -> None:
-        self.query_one(NowPlaying).show_progress(fraction, duration_s, paused)
+    def show_progress(self, fraction: float, duration_s: float, paused: bool, stopped: bool = False) -> None:
+        self.query_one(NowPlaying).show_progress(fraction, duration_s, paused, stopped)
+
+    def show_volume(self, volume: int) -> None:
+        """The volume, on Now playing's lower border (it stays there once changed)."""
+        self.query_one(NowPlaying).border_subtitle = f"volume {volume}%"
 
     def show_model(self, description: str) -> None:
         """Which model the session plays with: in the stats panel, and in the help."""
@@ -153,7 +160,7 @@ class MainScreen(Screen[None]):
             return key  # as keymap.toml spells it, not ^c
         return _KEY_NAMES.get(key) or self.app.get_key_display(Binding(key, ""))
 
-    def action_react(self, reaction: str) -> None:
+    def action_react(self, reaction: Literal["like", "skip", "dislike"]) -> None:
         self.post_message(Requested(reaction))
 
     def action_undo(self) -> None:

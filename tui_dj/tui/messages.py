@@ -7,9 +7,11 @@ from typing import Any, Literal
 
 from textual.message import Message
 
-ActionKind = Literal[
-    "open", "start", "like", "skip", "dislike", "undo", "end", "move_on", "play", "enqueue", "forgive", "close"
-]
+# What a screen may ask of the session (each one session call) and of the console itself.
+SessionRequest = Literal["like", "skip", "dislike", "undo", "play", "enqueue", "forgive"]
+ConsoleRequest = Literal["pause", "seek", "volume", "history", "search"]
+# What the session worker does: the requests, and what the app itself starts.
+ActionKind = SessionRequest | Literal["open", "start", "end", "move_on", "close"]
 
 
 @dataclass(frozen=True)
@@ -23,9 +25,10 @@ class Action:
 
 @dataclass
 class Requested(Message):
-    """A screen asks the app for an action on the session (or to open the history or search)."""
+    """A screen asks the app for an action on the session, or of the console (pause, seek, volume,
+    the history or search). `ref`: a track for play / enqueue / forgive, seconds, a volume step."""
 
-    kind: str
+    kind: SessionRequest | ConsoleRequest
     ref: int | str | None = None
 
 

@@ -101,6 +101,11 @@ class _Loading(ModalScreen[Any]):
         """Called by the app's worker handler: stop waiting and say why."""
 
 
+# The history's events as the What column says them: a reaction by its own word, the others in
+# words a person would use ("choose" is the store's name for a song the person picked).
+EVENT_WORDS = {"play": "played", "choose": "picked", "undo": "undone"}
+
+
 class HistoryTable(LiveTable):
     """The history's rows: when, what happened, the song, its artist and the reward."""
 
@@ -111,7 +116,8 @@ class HistoryTable(LiveTable):
 
     def cells(self, event: HistoryEvent, index: int) -> dict[str, Any]:
         reward = "" if event.reward is None else f"{event.reward:+.2f}"
-        return {"when": cell(_when(event.time)), "kind": cell(event.kind), "name": cell(event.name),
+        return {"when": cell(_when(event.time)), "kind": cell(EVENT_WORDS.get(event.kind, event.kind)),
+                "name": cell(event.name),
                 "artist": cell(event.artist), "reward": cell(reward, justify="right")}
 
 
@@ -186,6 +192,9 @@ class SearchScreen(_Loading):
     group = "search"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close", id="dj.search.close", tooltip="close it"),
+        # Before the query box's own enter (which would only submit it), so the footer names it.
+        Binding("enter", "choose(True)", "Play", id="dj.search.play", priority=True,
+                tooltip="play the highlighted song now"),
         Binding("ctrl+n", "choose(False)", "Queue next", id="dj.search.enqueue", priority=True,
                 tooltip="queue the highlighted song next"),
         Binding("down", "focus_results", "Results", show=False, id="dj.search.results",
@@ -237,10 +246,6 @@ class SearchScreen(_Loading):
             self.app.post_message(Requested("play" if now else "enqueue", track.index))
             self.dismiss(None)
 
-    @on(Input.Submitted, "#search-input")
-    def _submitted(self) -> None:
-        self.action_choose(True)
-
     @on(DataTable.RowSelected, "#search-results")
-    def _row_selected(self) -> None:
+    def _row_selected(self) -> None:  # a click on the highlighted row (enter is the binding)
         self.action_choose(True)

@@ -12,11 +12,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Footer, Label, ProgressBar, Sparkline, Static
+from textual.widgets import Footer, Label, ProgressBar, Static
 
 from tui_dj.catalog.model import FEATURES, SOURCE_WORDS, Track
 from tui_dj.session import QRow, QueueEntry, SessionView, TasteRow
 from tui_dj.tui.fast_table import LiveTable
+from tui_dj.tui.reward_chart import RewardChart
 
 SHORT_LABELS = {
     "acousticness": "acoustic",
@@ -103,13 +104,15 @@ class NowPlaying(Vertical):
                 text.append(" · not saved", style="italic")
         title.update(text, layout=False)
 
-    def show_progress(self, fraction: float, duration_s: float, paused: bool) -> None:
+    def show_progress(self, fraction: float, duration_s: float, paused: bool, stopped: bool = False) -> None:
+        """How far through the song; `stopped`: nothing plays (■ rather than ▶ or ⏸)."""
         before = self._progress
-        if (fraction, duration_s, paused) == before:
+        if (fraction, duration_s, paused, stopped) == before:
             return
-        self._progress = (fraction, duration_s, paused)
-        if before is None or paused != before[2]:
-            self.query_one("#np-state", Label).update("⏸" if paused else "▶", layout=False)
+        self._progress = (fraction, duration_s, paused, stopped)
+        if before is None or (paused, stopped) != before[2:]:
+            state = "■" if stopped else "⏸" if paused else "▶"
+            self.query_one("#np-state", Label).update(state, layout=False)
         if before is None or fraction != before[0]:
             self.query_one("#np-progress", ProgressBar).update(progress=min(1.0, fraction))
         time_text = f"{clock(fraction * duration_s)} / {clock(duration_s)}"
@@ -252,12 +255,18 @@ class QueueTable(LiveTable):
 
 
 class QTable(LiveTable):
-    """The agent's top candidates with their Q-values and the change since the last key."""
+    """The agent's top candidates with their Q-values and the change since the last key; ▶ marks
+    the one that plays next (the head of Up next), which need not be the top row."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"qtable--up", "qtable--down"}
+    _next: Track | None = None
+
+    def show_rows(self, rows: tuple[QRow, ...], next_track: Track | None) -> None:
+        self._next = next_track
+        self.show(rows)
 
     def layout_for(self, width: int) -> tuple[Column, ...]:
-        numbers = (("q", "Q", 7), ("delta", "Δ", 7))
+        numbers = (("next", "", 1), ("q", "Q", 7), ("delta", "Δ", 7))
         flexible: tuple[Column, ...]
         if width >= 90:
             flexible = (("title", "Song", 5), ("artist", "Artist", 4), ("genre", "Genre", 2))
@@ -265,7 +274,7 @@ class QTable(LiveTable):
             flexible = (("title", "Song", 4), ("artist", "Artist", 3))
         else:
             flexible = (("title", "Song", 1),)
-        return order(columns(width, numbers, flexible), ("title", "artist", "genre", "q", "delta"))
+        return order(columns(width, numbers, flexible), ("next", "title", "artist", "genre", "q", "delta"))
 
     _delta_styles: dict[str, Style | str] = {}  # replaced by each fill, never mutated
 
@@ -284,6 +293,7 @@ class QTable(LiveTable):
             style = (self._delta_styles.get(name) or self.get_component_rich_style(name)) if name else ""
             delta_cell = Text(signed(delta), style=style, justify="right")
         return {
+            "next": "▶" if item.track == self._next else "",
             "title": cell(item.track.name),
             "artist": cell(item.track.artist),
             "genre": cell(item.track.genre),
@@ -293,19 +303,19 @@ class QTable(LiveTable):
 
 
 class StatsPanel(Vertical):
-    """Likes, skips, reward so far, the last update's time, which model plays, and a sparkline of
-    recent rewards."""
+    """Likes, skips, reward so far, the last update's time, which model plays (on two lines when
+    it needs them), and a chart of the recent reactions' rewards."""
 
     _text = ""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="stats-text")
-        yield Label("", id="stats-model")
-        yield Sparkline([], id="stats-rewards")
+        yield Static("", id="stats-model")
+        yield RewardChart(id="stats-rewards")
 
     def show_model(self, description: str) -> None:
         """Which model the session plays with (said once, when it opens)."""
-        self.query_one("#stats-model", Label).update(f"model: {description}")
+        self.query_one("#stats-model", Static).update(f"model: {description}")
 
     def show(self, view: SessionView) -> None:
         s = view.stats
@@ -318,9 +328,7 @@ class StatsPanel(Vertical):
         if text != self._text:
             self._text = text
             self.query_one("#stats-text", Static).update(text, layout=False)  # height 3 in dj.tcss
-        sparkline = self.query_one("#stats-rewards", Sparkline)
-        if list(s.recent_rewards) != sparkline.data:
-            sparkline.data = list(s.recent_rewards)
+        self.query_one(RewardChart).show(s.recent_rewards)
 
 
 class KeyFooter(Footer):
