@@ -30,10 +30,10 @@ class EnvConfig:
     boredom: bool = True
     drift: bool = True
     quit: bool = True
-    # Who the listeners are: "mixture" draws each session's person from every listener family
-    # (learn/families.py: habits and tastes the simulator lacks, as well as its own), "simulator"
-    # only the simulator's people. `leave_out` names a family the mixture leaves out.
-    listeners: Literal["mixture", "simulator"] = "mixture"
+    # Who the simulated people are: "mixture" draws each session's person from every listener
+    # family (learn/families.py: habits and tastes the simulator lacks, as well as its own),
+    # "simulator" only the simulator's people. `leave_out` names a family the mixture leaves out.
+    population: Literal["mixture", "simulator"] = "mixture"
     leave_out: str = ""
 
 

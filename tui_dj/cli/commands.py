@@ -23,6 +23,7 @@ NoBoredomOption = Annotated[bool, typer.Option("--no-boredom", help="The simulat
 NoDriftOption = Annotated[bool, typer.Option("--no-drift", help="The listener's taste never drifts.")]
 NoQuitOption = Annotated[bool, typer.Option("--no-quit", help="The listener never quits.")]
 AllOffOption = Annotated[bool, typer.Option("--all-off", help="No boredom, no drift, no quitting.")]
+PopulationOption = Annotated[str | None, typer.Option("--population", metavar="mixture|simulator", help="Who the simulated people are: drawn from every listener family (default), or only the simulator's own.", show_default=False)]
 
 
 @app.command()
@@ -166,7 +167,7 @@ def train(
     no_quit: NoQuitOption = False,
     all_off: AllOffOption = False,
     model_out: Annotated[Path | None, typer.Option("--model-out", help="Also write the final model to this file.", show_default=False)] = None,
-    listeners: Annotated[str | None, typer.Option("--listeners", metavar="mixture|simulator", help="Who the simulated listeners are: every listener family (default) or only the simulator's own people.", show_default=False)] = None,
+    population: PopulationOption = None,
     leave_out: Annotated[str | None, typer.Option("--leave-out", metavar="FAMILY", help="A listener family the mixture leaves out (to test on it: evaluate --panel families).", show_default=False)] = None,
     chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Draw the learning curve at the end.")] = True,
     original: Annotated[bool, typer.Option("--original", help="The original design whole: similarity reward, one output per song, 2,000 sessions of 20 songs, discount 0.99 (other flags still apply).")] = False,
@@ -182,7 +183,7 @@ def train(
         "agent.buffer_size": buffer_size, "agent.hidden": hidden, "agent.tau": tau,
         "agent.eps_decay": eps_decay, "agent.update_every": update_every, "agent.network": network,
         "agent.double": double, "agent.dueling": dueling, "episodes": episodes,
-        "env.listeners": listeners, "env.leave_out": leave_out,
+        "env.population": population, "env.leave_out": leave_out,
         **_env_overrides(reward, no_boredom, no_drift, no_quit, all_off),
     }.items() if v is not None}}
     settings = load_config(config, overrides)
@@ -258,6 +259,7 @@ def evaluate(
     no_drift: NoDriftOption = False,
     no_quit: NoQuitOption = False,
     all_off: AllOffOption = False,
+    population: PopulationOption = None,
     songs: Annotated[int | None, typer.Option("--songs", help="Songs per session (default 60).", show_default=False)] = None,
     wide: Annotated[bool, typer.Option("--wide", help="Every metric, not just the ones that fit 80 columns.")] = False,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the results as JSON here.", show_default=False)] = None,
@@ -273,7 +275,12 @@ def evaluate(
         _evaluate_panel(panel, catalog, builtin, model, playlists, exportify, listeners, policies, songs, json_out)
         return
     from tui_dj.atomic import atomic_write_bytes
-    from tui_dj.cli.render import count_progress, evaluation_table, evaluation_verdict
+    from tui_dj.cli.render import (
+        catalog_label,
+        count_progress,
+        evaluation_table,
+        evaluation_verdict,
+    )
     from tui_dj.config import load_config
     from tui_dj.learn.agent import load_agent
     from tui_dj.learn.evaluate import evaluate as run
@@ -281,12 +288,13 @@ def evaluate(
 
     overrides = _env_overrides(reward, no_boredom, no_drift, no_quit, all_off)
     overrides["env.max_steps"] = songs
+    overrides["env.population"] = population
     env = load_config(None, overrides).env
     cat = resolve_catalog(catalog, builtin)
     path = default_model_for(model)
     agent, _ = load_agent(path, n_songs=len(cat))  # refuses a bad file before any work
     err = Console(stderr=True)
-    err.print(f"Model: {path}; catalog: {cat.name} ({len(cat):,} songs)", soft_wrap=True)
+    err.print(f"Model: {path}; catalog: {catalog_label(cat.name, len(cat))}", soft_wrap=True)
     try:
         with count_progress(err, "evaluating") as progress:
             report = run(cat, path, env, sessions=sessions, seeds=seeds, candidates=agent.config.candidates,

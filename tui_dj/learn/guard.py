@@ -10,10 +10,11 @@ set) narrow after rejections, and the network chooses among what is left:
   near the latest liked songs (else heard out), closer to them than to any rejected song, and not
   the same song again ("return toward what worked"); after `FORCE_AFTER`, only the nearest two of
   those per song;
-- after `STALE_AFTER` rejections in a row what worked has stopped working (a mood that turned), and
-  before anything was liked or let play, after `COLD_AFTER`: the DJ searches afresh, the song in the
-  middle of the region of the catalog farthest from every rejected song, so a search covers the
-  catalog's sounds instead of drifting ever further one way, and comes back near what was liked.
+- after `STALE_AFTER` rejections in a row what worked has stopped working (a mood that turned): the
+  network's own candidates again, near the taste, near the likes and elsewhere;
+- before anything was liked or let play, after `COLD_AFTER` rejections the DJ searches afresh: the
+  song in the middle of the region of the catalog farthest from every rejected song, so a cold
+  start covers the catalog's sounds instead of drifting ever further one way.
 
 Training runs under the same rail, so the network learns to choose well inside it.
 """
@@ -71,8 +72,8 @@ def guarded_candidates(generator: CandidateGenerator, trace: SessionTrace,
         rows = np.unique(np.concatenate(picks)).astype(np.int64)
         if len(rows):
             return rows
-    if run < COLD_AFTER:
-        return None
+    if positives or run < COLD_AFTER:
+        return None  # what worked stopped working: the DQN's own search, which found it
     return cover(generator, trace, excluded)
 
 

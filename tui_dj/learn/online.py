@@ -19,10 +19,12 @@ import numpy as np
 import torch
 
 from tui_dj.learn.agent import DQNAgent
+from tui_dj.learn.networks import FeatureQNetwork
 
 PRIOR = 8.0  # the trained weights count as this many reactions' worth of evidence
 KEEP = 200  # the person's latest transitions the refit reads (a long session costs the same)
 ROUNDS = 3  # fitted-Q rounds per refit: the targets' bootstrap under the new weights
+BOOTSTRAP_REFIT = True  # the next state's value under the refit weights (False: the trained ones)
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,16 @@ class OutputRefit:
     @staticmethod
     def applies_to(agent: DQNAgent) -> bool:
         """Only the feature network without a dueling head has one output layer to refit."""
-        return hasattr(agent.online, "hidden_features") and getattr(agent.online, "value", None) is None
+        return isinstance(agent.online, FeatureQNetwork) and agent.online.value is None
 
     @torch.inference_mode()
     def features(self, obs: np.ndarray, songs: np.ndarray) -> np.ndarray:
         """(k, H+1): the hidden features of each encoded candidate in state `obs`, and a 1."""
         o = torch.as_tensor(np.asarray(obs, np.float32)).reshape(1, -1)
         s = torch.as_tensor(np.asarray(songs, np.float32)).unsqueeze(0)
-        h = self.agent.online.hidden_features(o, s)[0].numpy().astype(np.float64)
+        network = self.agent.online
+        assert isinstance(network, FeatureQNetwork)
+        h = network.hidden_features(o, s)[0].numpy().astype(np.float64)
         return np.concatenate([h, np.ones((len(h), 1))], axis=1)
 
     def learn(self, obs: np.ndarray, song: np.ndarray, reward: float, next_obs: np.ndarray | None,
@@ -76,8 +80,8 @@ class OutputRefit:
         # The prior's strength in the features' own units: PRIOR reactions of average size.
         strength = PRIOR * float((phi * phi).sum(1).mean()) / phi.shape[1]
         gram = phi.T @ phi + strength * np.eye(phi.shape[1])
-        weights = self.weights
-        for _ in range(ROUNDS):
+        weights = self.weights if BOOTSTRAP_REFIT else self.prior
+        for _ in range(ROUNDS if BOOTSTRAP_REFIT else 1):
             future = np.array([0.0 if s.next_phi is None else float((s.next_phi @ weights).max())
                                for s in self.samples])
             targets = rewards + self.gamma * future

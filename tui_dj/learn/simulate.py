@@ -72,7 +72,7 @@ class SessionResult:
 
 def mixture(config: EnvConfig) -> list[str]:
     """The listener families a session's person is drawn from (each equally likely)."""
-    if config.listeners == "simulator":
+    if config.population == "simulator":
         return ["simulator"]
     names = [name for name in FAMILIES if name != config.leave_out]
     if config.leave_out and len(names) == len(FAMILIES):
@@ -81,7 +81,8 @@ def mixture(config: EnvConfig) -> list[str]:
     return names
 
 
-def make_listener(songs: SongTable, config: EnvConfig, rng: np.random.Generator) -> Person | SimilarityListener:
+def make_listener(songs: SongTable, config: EnvConfig,
+                  rng: np.random.Generator) -> Listener | Person | SimilarityListener:
     """The person of one session: the original design's similarity "listener", or one drawn from
     the listener families (the simulator's own people keep its quitting and drift settings)."""
     if config.reward == "similarity":
