@@ -11,7 +11,8 @@ set) narrow after rejections, and the network chooses among what is left:
   the same song again ("return toward what worked"); after `FORCE_AFTER`, only the nearest two of
   those per song;
 - after `STALE_AFTER` rejections in a row what worked has stopped working (a mood that turned): the
-  network's own candidates again, near the taste, near the likes and elsewhere;
+  search widens outward from it, one region of the catalog not yet rejected at a time, nearest
+  first;
 - before anything was liked or let play, after `COLD_AFTER` rejections the DJ searches afresh: the
   song in the middle of the region of the catalog farthest from every rejected song, so a cold
   start covers the catalog's sounds instead of drifting ever further one way.
@@ -72,9 +73,39 @@ def guarded_candidates(generator: CandidateGenerator, trace: SessionTrace,
         rows = np.unique(np.concatenate(picks)).astype(np.int64)
         if len(rows):
             return rows
-    if positives or run < COLD_AFTER:
-        return None  # what worked stopped working: the DQN's own search, which found it
+    if positives:
+        return widen(generator, trace, excluded, np.asarray(positives))
+    if run < COLD_AFTER:
+        return None
     return cover(generator, trace, excluded)
+
+
+def _untried(generator: CandidateGenerator, rejected: np.ndarray) -> np.ndarray:
+    """The regions of the catalog no rejected song lies in (each song counted in the region whose
+    middle is nearest), as a boolean mask over `generator.region_centres`."""
+    centres = generator.region_centres
+    tried = np.zeros(len(centres), bool)
+    if len(rejected):
+        tried[np.argmin(((rejected[:, None] - centres[None]) ** 2).sum(-1), axis=1)] = True
+    return ~tried
+
+
+def widen(generator: CandidateGenerator, trace: SessionTrace, excluded: np.ndarray,
+          positives: np.ndarray) -> np.ndarray | None:
+    """What worked stopped working (a mood that turned): the song in the middle of the region
+    nearest what worked that no rejection lies in, so the search widens outward from the taste
+    one new region at a time rather than jumping far."""
+    centres = generator.region_centres
+    untried = _untried(generator, trace.rejected())
+    gap = np.sqrt(((centres[:, None] - positives[None]) ** 2).sum(-1)).min(1)
+    gap[~untried] = np.inf
+    for j in np.argsort(gap, kind="stable"):
+        if not np.isfinite(gap[j]):
+            break
+        near = generator.nearest(centres[j], 1, excluded)
+        if len(near):
+            return near.astype(np.int64)
+    return None  # every region has had a rejection: the network's own candidates
 
 
 def cover(generator: CandidateGenerator, trace: SessionTrace, excluded: np.ndarray) -> np.ndarray | None:

@@ -21,10 +21,10 @@ import torch
 from tui_dj.learn.agent import DQNAgent
 from tui_dj.learn.networks import FeatureQNetwork
 
-PRIOR = 8.0  # the trained weights count as this many reactions' worth of evidence
+PRIOR = 30.0  # the trained weights count as this many reactions' worth of evidence
 KEEP = 200  # the person's latest transitions the refit reads (a long session costs the same)
 ROUNDS = 3  # fitted-Q rounds per refit: the targets' bootstrap under the new weights
-BOOTSTRAP_REFIT = True  # the next state's value under the refit weights (False: the trained ones)
+BOOTSTRAP_REFIT = False  # the next state's value under the refit weights (False: the trained ones)
 
 
 @dataclass(frozen=True)
