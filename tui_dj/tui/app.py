@@ -378,6 +378,9 @@ class DJApp(App[str | None]):
             for screen in self.screen_stack:
                 if isinstance(screen, MainScreen):
                     screen.show_model(model)
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.show_catalog(self.session.catalog)  # the taste map's songs
         if view.notice:
             self.notify(view.notice, title="tui-dj", timeout=8)
 
