@@ -8,6 +8,7 @@ import io
 import time
 import wave
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -155,5 +156,10 @@ def test_console_at_120x40_with_cover_and_taste_map(snap_compare: Any, covered: 
         for key in "lnd":
             await pilot.press(key)
             await _settled(pilot)
+        # The last update's duration is a clock: the picture shows a fixed one.
+        view = covered.view
+        assert view is not None and view.stats.last_update_ms is not None
+        covered.screen.show_view(replace(view, stats=replace(view.stats, last_update_ms=5.0)))  # type: ignore[attr-defined]
+        await pilot.pause()
 
     assert snap_compare(covered, terminal_size=(120, 40), run_before=react)
