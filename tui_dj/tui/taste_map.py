@@ -139,6 +139,9 @@ class TasteMap(Widget):
         self._strips: list[Strip] = []
         self._strips_key: tuple[Any, ...] | None = None
         self._marks: tuple[tuple[Any, Any, tuple[int, int]], tuple[Mark, ...]] = ((None, None, (0, 0)), ())
+        self._styles: dict[str, Any] = {}
+        self._plain_rows: dict[int, Strip] = {}  # the rows no mark falls on, at `_styled_for`
+        self._styled_for: tuple[Any, ...] | None = None
 
     @property
     def plane(self) -> MapPlane | None:
@@ -149,7 +152,8 @@ class TasteMap(Widget):
 
     def show_catalog(self, catalog: Catalog) -> None:
         if catalog is not self._catalog:
-            self._catalog, self._plane, self._density, self._strips_key = catalog, None, None, None
+            self._catalog, self._plane, self._density = catalog, None, None
+            self._strips_key = self._styled_for = None
             self.refresh()
 
     def show(self, view: SessionView) -> None:
@@ -160,7 +164,7 @@ class TasteMap(Widget):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips_key = None
+        self._strips_key = self._styled_for = None
 
     def marks(self) -> tuple[Mark, ...]:
         """The marks at the map's present size (for tests, and the strips)."""
@@ -195,34 +199,56 @@ class TasteMap(Widget):
         plane, (width, height) = self.plane, self._grid()
         if plane is None or width <= 0 or height <= 0:
             return []
+        style_key = (width, height, self.styles._cache_key)
         if self._density is None or self._density[0] != (width, height):
             self._density = ((width, height), *density_cells(plane.dots(width, height)))
-        _, text, tiers = self._density
-        base = self.visual_style.rich_style
-        style = {name: base + self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
-        tier_style = (base, style["taste-map--few"], style["taste-map--more"], style["taste-map--most"])
-        on_cell = {(x, y): kind for x, y, kind in marks}  # the last mark drawn in a cell wins
+        if self._styled_for != style_key:
+            # Each style lookup walks the CSS of every ancestor: once a size and theme, not a key;
+            # and so are the rows no mark falls on, which are most of them.
+            base = self.visual_style.rich_style
+            self._styles = {name: base + self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
+            self._plain_rows = {}
+            self._styled_for = style_key
+        by_row: dict[int, dict[int, str]] = {}
+        for x, y, kind in marks:  # the last mark drawn in a cell wins
+            by_row.setdefault(y, {})[x] = kind
         strips = []
         for y in range(height):
-            row, row_tiers = text[y], tiers[y].tolist()
-            segments: list[Segment] = []
-            start, run_style = 0, tier_style[0]
-            for x in range(width):
-                kind = on_cell.get((x, y))
-                cell_style = style[f"taste-map--{kind}"] if kind else tier_style[row_tiers[x]]
-                if kind or cell_style is not run_style:
-                    if x > start:
-                        segments.append(Segment(row[start:x], run_style))
-                    start, run_style = x, cell_style
-                if kind:
-                    segments.append(Segment(MARKS[kind][0], cell_style))
-                    start = x + 1
-            if width > start:
-                segments.append(Segment(row[start:], run_style))
-            strips.append(Strip(segments, width))
-        if self._grid()[1] < self.content_size.height:
-            strips.append(Strip(self._legend(width, style)).adjust_cell_length(width, base))
+            on_row = by_row.get(y)
+            if on_row:
+                strips.append(self._row(y, width, on_row))
+            else:
+                if y not in self._plain_rows:
+                    self._plain_rows[y] = self._row(y, width, {})
+                strips.append(self._plain_rows[y])
+        if height < self.content_size.height:
+            base = self.visual_style.rich_style
+            strips.append(Strip(self._legend(width, self._styles)).adjust_cell_length(width, base))
         return strips
+
+    def _row(self, y: int, width: int, on_row: dict[int, str]) -> Strip:
+        """Row `y` of the density, with the marks of `on_row` ({cell column: kind}) over it."""
+        assert self._density is not None
+        _, text, tiers = self._density
+        style = self._styles
+        tier_style = (self.visual_style.rich_style, style["taste-map--few"], style["taste-map--more"],
+                      style["taste-map--most"])
+        row, row_tiers = text[y], tiers[y].tolist()
+        segments: list[Segment] = []
+        start, run_style = 0, tier_style[0]
+        for x in range(width):
+            kind = on_row.get(x)
+            cell_style = style[f"taste-map--{kind}"] if kind else tier_style[row_tiers[x]]
+            if kind or cell_style is not run_style:
+                if x > start:
+                    segments.append(Segment(row[start:x], run_style))
+                start, run_style = x, cell_style
+            if kind:
+                segments.append(Segment(MARKS[kind][0], cell_style))
+                start = x + 1
+        if width > start:
+            segments.append(Segment(row[start:], run_style))
+        return Strip(segments, width)
 
     def _legend(self, width: int, style: dict[str, Any]) -> list[Segment]:
         """What each mark means, as many as fit."""
