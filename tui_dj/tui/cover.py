@@ -14,6 +14,7 @@ from PIL import Image as PILImage
 from textual import work
 from textual.app import ComposeResult
 from textual.widget import Widget
+from textual.worker import get_current_worker
 
 # textual-image asks the terminal which graphics it draws when it is imported, which can only be
 # done before Textual takes the terminal over: importing it with the console's widgets does that.
@@ -91,7 +92,8 @@ class Cover(Widget):
     @work(thread=True, exclusive=True, group="cover", exit_on_error=False)
     def _load(self, path: str) -> None:
         picture = load_cover(path)
-        self.app.call_from_thread(self._loaded, path, picture)
+        if not get_current_worker().is_cancelled:  # a later song's load took over, or the app closes
+            self.app.call_from_thread(self._loaded, path, picture)
 
     def _loaded(self, path: str | None, picture: PILImage.Image | None) -> None:
         if path != self._path:

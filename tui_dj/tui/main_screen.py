@@ -1,4 +1,5 @@
-"""The console's main screen: now playing, the queue, the taste bars, the Q-table and the stats."""
+"""The console's main screen: now playing (and its cover), the queue, the taste bars, the Q-table,
+the taste map and the stats."""
 
 from __future__ import annotations
 
