@@ -1,6 +1,7 @@
 """The console on a 232,725-song catalog: `tui-dj play` to the first screen, a reaction key to the
-new queue and Q-table on screen (p50/p99), and the console's peak memory. `--baseline GIT_REF` also
-times the keys of an earlier commit in the same run.
+new queue and Q-table on screen (p50/p99), the same at 120x40 where the taste map shows and moves
+with every key, and the console's peak memory. `--baseline GIT_REF` also times the keys of an earlier
+commit in the same run.
 
 `python -m benchmarks.bench_console [--quick]`
 
@@ -79,8 +80,10 @@ async def _child_startup(catalog: str, data: str, t0: float) -> None:
     print(f"RESULT {first_screen} {first_song}")
 
 
-async def _child_keys(catalog: str, data: str, n: int) -> None:
-    """Feedback keys through the app: from the key event until the new tables are painted."""
+async def _child_keys(catalog: str, data: str, n: int, size: tuple[int, int] = (80, 24),
+                      hide_map: bool = False) -> None:
+    """Feedback keys through the app: from the key event until the new tables are painted (and,
+    at 120x40, the taste map with them unless `hide_map`: m is pressed first)."""
     from textual import events
 
     from tui_dj import open_session
@@ -112,10 +115,18 @@ async def _child_keys(catalog: str, data: str, n: int) -> None:
     session = open_session(catalog=catalog, data_dir=data, seed=0)
     app = TimedApp(session, autoplay=False, freeze_gc=True)  # as `tui-dj play` runs
     times, session_ms = [], []
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         while app.view is None or app.pending:
             await asyncio.sleep(0.005)
         await pilot.pause()
+        taste_map = app.screen.query("#map")
+        if size >= (120, 40) and not (taste_map and taste_map.first().display):
+            raise SystemExit("the taste map is not shown at 120x40")
+        if hide_map:
+            await pilot.press("m")
+            await pilot.pause()
+            if taste_map.first().display:
+                raise SystemExit("m did not hide the taste map")
         queue, qtable = app.screen.query_one(QueueTable), app.screen.query_one(QTable)
         for i in range(n):
             key = KEYS[i % len(KEYS)]
@@ -129,7 +140,7 @@ async def _child_keys(catalog: str, data: str, n: int) -> None:
             times.append((app.painted_at - start) * 1000.0)
             assert app.view is not None and not app.pending
             head = app.view.queue[0]
-            assert str(queue.get_row_at(0)[0]) == getattr(head, "track", head).name
+            assert getattr(head, "track", head).name in {str(c) for c in queue.get_row_at(0)}
             assert str(qtable.get_row_at(0)[0]) == app.view.q_rows[0].track.name
             session_ms.append(app.perform_ms[-1])
             await asyncio.sleep(0.05)  # a person does not type faster than this
@@ -210,13 +221,16 @@ def main() -> None:
     parser.add_argument("--catalog", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--size", default="80x24", help=argparse.SUPPRESS)
+    parser.add_argument("--hide-map", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--t0", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child == "startup":
         asyncio.run(_child_startup(args.catalog, args.data, args.t0))
         return
     if args.child == "keys":
-        asyncio.run(_child_keys(args.catalog, args.data, args.n))
+        width, height = map(int, args.size.split("x"))
+        asyncio.run(_child_keys(args.catalog, args.data, args.n, (width, height), args.hide_map))
         return
 
     size = QUICK_SIZE if args.quick else FULL_SIZE
@@ -252,7 +266,12 @@ def main() -> None:
             rows += _baseline_keys(args.baseline, catalog, n_keys, songs, env)
         _, _, out = run_measured(me + ["--child", "keys", "--catalog", str(catalog), "--data", data,
                                        "--n", str(n_keys)], cwd=str(ROOT), env=env)
+        big = ["--child", "keys", "--catalog", str(catalog), "--data", data, "--n", str(n_keys), "--size", "120x40"]
+        _, _, map_out = run_measured(me + big, cwd=str(ROOT), env=env)
+        _, _, hidden_out = run_measured(me + big + ["--hide-map"], cwd=str(ROOT), env=env)
     times, session_ms, peak = _key_result(out)
+    map_times, _, map_peak = _key_result(map_out)
+    hidden_times, _, _ = _key_result(hidden_out)
     note = f"{n_keys} keys (d n l d ...), {songs}, 80x24; of which the session's one call " \
            f"p50 {_percentile(session_ms, 50):.1f} ms, p99 {_percentile(session_ms, 99):.1f} ms"
     rows.append(Row(BENCH, "key -> new queue + Q-table on screen p50", _percentile(times, 50),
@@ -261,6 +280,17 @@ def main() -> None:
                     "ms", "< 50", note))
     rows.append(Row(BENCH, "console peak memory (session + app)", peak, "MB", "< 500",
                     f"{songs}; VmHWM of the console process after {n_keys} keys"))
+    map_note = f"{n_keys} keys (d n l d ...), {songs}, 120x40: the taste map shown and redrawn with each key"
+    hidden_note = f"{n_keys} keys, {songs}, 120x40 with the map hidden (m): the same screen less the map"
+    rows.append(Row(BENCH, "key -> screen at 120x40, map hidden p50", _percentile(hidden_times, 50), "ms", "",
+                    hidden_note))
+    rows.append(Row(BENCH, "key -> screen at 120x40, map hidden p99", _percentile(hidden_times, 99), "ms", "",
+                    hidden_note))
+    rows.append(Row(BENCH, "key -> screen with the taste map p50", _percentile(map_times, 50), "ms", "", map_note))
+    rows.append(Row(BENCH, "key -> screen with the taste map p99", _percentile(map_times, 99), "ms", "< 50",
+                    map_note))
+    rows.append(Row(BENCH, "console peak memory with the taste map", map_peak, "MB", "< 500",
+                    f"{songs}; VmHWM after {n_keys} keys at 120x40"))
     emit(rows)
 
 

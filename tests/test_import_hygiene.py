@@ -23,6 +23,13 @@ def test_core_never_imports_textual(module: str) -> None:
     assert "textual" not in loaded
 
 
+def test_the_console_never_imports_scikit_learn() -> None:
+    # prep fits the taste map's projection; the console reads it from the catalog as plain numbers.
+    loaded = _modules_after("import tui_dj.tui, tui_dj.tui.app, tui_dj.tui.taste_map")
+    assert "tui_dj.tui.taste_map" in loaded
+    assert "sklearn" not in loaded
+
+
 def test_help_does_not_import_torch() -> None:
     code = (
         "import sys\nfrom tui_dj.cli import app\n"

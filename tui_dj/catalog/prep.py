@@ -24,6 +24,7 @@ from tui_dj.catalog.model import (
     load_catalog,
     save_catalog,
 )
+from tui_dj.catalog.projection import MANIFEST_KEY, fit_projection
 from tui_dj.catalog.synthetic import DEFAULT_SIZE, builtin_catalog, write_kaggle_csv
 from tui_dj.errors import TuiDjError
 from tui_dj.paths import PROCESSED_DIR
@@ -203,6 +204,8 @@ def run_prep(files: list[Path], out: Path, synthetic: int | None = None, seed: i
     if len(catalog) < SMALL_CATALOG:
         notes.append(f"This catalog has only {len(catalog):,} song{'' if len(catalog) == 1 else 's'}: the DJ will soon repeat them, and a "
                      f"few dislikes leave nothing to play; import more songs with `tui-dj prep --add FILES{_out_flag(out)}`.")
+    # The taste map's plane, fitted once here so the console never needs scikit-learn.
+    catalog.manifest[MANIFEST_KEY] = fit_projection(catalog.features).to_dict()
     keep = _placeholders(out)
     save_catalog(catalog, out)
     for name, data in keep.items():

@@ -354,6 +354,7 @@ class Session:
             read_only=self.read_only,
             notice=self.notice,
             warning=self._store.warning or self._save_warning,
+            reacted=tuple((r, x) for r, x in zip(dj.trace.played, dj.trace.reactions, strict=True) if x),
         )
 
     def _track(self, index: int) -> Track:

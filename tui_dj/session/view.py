@@ -81,6 +81,7 @@ class SessionView:
     read_only: bool = False
     notice: str | None = None  # said when the session opened (read-only, say)
     warning: str | None = None  # a problem the session carries on with (a full disk, say)
+    reacted: tuple[tuple[int, str], ...] = ()  # (catalog row, reaction) of the recent songs, oldest first
 
 
 def model_words(source: str) -> str:

@@ -378,6 +378,8 @@ class DJApp(App[str | None]):
             self.notify(f"Playing with {model}.", title="tui-dj", timeout=6)
             if self.main is not None:
                 self.main.show_model(model)
+        if self.main is not None:
+            self.main.show_catalog(self.session.catalog)  # the taste map's songs
         if view.notice:
             self.notify(view.notice, title="tui-dj", timeout=8)
 

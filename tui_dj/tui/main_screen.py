@@ -1,4 +1,5 @@
-"""The console's main screen: now playing, the queue, the taste bars, the Q-table and the stats."""
+"""The console's main screen: now playing (and its cover), the queue, the taste bars, the Q-table,
+the taste map and the stats."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from textual.widgets import DataTable, Static
 from tui_dj.tui.fast_table import LiveTable
 from tui_dj.tui.messages import Requested
 from tui_dj.tui.screens import HelpScreen, HistoryScreen, SearchScreen
+from tui_dj.tui.taste_map import TasteMap
 from tui_dj.tui.widgets import KeyFooter, NowPlaying, QTable, QueueTable, StatsPanel, TasteBars
 
 if TYPE_CHECKING:
+    from tui_dj.catalog import Catalog
     from tui_dj.session import SessionView
 
 
@@ -25,6 +28,9 @@ _KEY_NAMES = {"enter": "enter", "right": "→", "left": "←", "down": "↓", "s
 
 # Below this the console shows only a request for a bigger terminal.
 MIN_WIDTH, MIN_HEIGHT = 40, 12
+# The cover shows from this size up, the taste map unasked from this one; shorter than
+# MAP_MIN_HEIGHT the lower row (and the map in it) folds away.
+ART_SIZE, MAP_SIZE, MAP_MIN_HEIGHT = (90, 30), (120, 40), 22
 # The footer's keys, most wanted first: when they do not all fit, the last ones are left out.
 FOOTER_KEEP = ("app.quit", "help", "react('like')", "react('skip')", "react('dislike')", "undo", "pause",
                "search", "history")
@@ -55,6 +61,8 @@ class MainScreen(Screen[None]):
         Binding("slash", "search", "Search", id="dj.search",
                 tooltip="Search: enter plays, ctrl+n queues next"),
         Binding("h", "history", "History", id="dj.history", tooltip="This profile's listening history"),
+        Binding("m", "toggle_map", "Map", id="dj.map", show=False,
+                tooltip="Show or hide the taste map (shown unasked at 120x40 and up)"),
         Binding("question_mark", "help", "Help", id="dj.help", tooltip="This list of keys"),
         Binding("q", "app.quit", "Quit", id="dj.quit", tooltip="Save what was learned and quit"),
     ]
@@ -80,11 +88,13 @@ class MainScreen(Screen[None]):
             yield TasteBars(id="taste")
         with Horizontal(id="bottom"):
             yield QTable(id="qtable")
+            yield TasteMap(id="map")
             yield StatsPanel(id="stats")
         yield KeyFooter(FOOTER_KEEP, compact=True, show_command_palette=False)
 
     def on_resize(self) -> None:
         width, height = self.size
+        self._size_extras(width, height)
         if width < MIN_WIDTH or height < MIN_HEIGHT:
             self.query_one("#too-small", Static).update(
                 f"Make the terminal at least {MIN_WIDTH}×{MIN_HEIGHT} (it is {width}×{height} now)."
@@ -92,7 +102,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         titles = {"now": "Now playing", "queue": "Up next", "taste": "Taste",
-                  "qtable": "Q-values", "stats": "Session"}
+                  "qtable": "Q-values", "stats": "Session", "map": "Taste map"}
         for widget_id, title in titles.items():
             self.query_one(f"#{widget_id}").border_title = title
         self.query_one(QTable).border_subtitle = "▶ plays next"
@@ -110,6 +120,27 @@ class MainScreen(Screen[None]):
             self.query_one(QTable).show_rows(view.q_rows, view.queue[0].track if view.queue else None)
             self.query_one(TasteBars).show(view.taste)
             self.query_one(StatsPanel).show(view)
+            self.query_one(TasteMap).show(view)
+
+    # -- the cover and the taste map ---------------------------------------------------------------
+    # The map is a panel of its own at 120x40 and up; `m` shows or hides it at any size where the
+    # lower row shows. The cover needs 90x30: below that Now playing keeps its two lines.
+    _map_choice: bool | None = None  # what `m` asked for; None: as the size has it
+
+    def _size_extras(self, width: int, height: int) -> None:
+        self.set_class(width >= ART_SIZE[0] and height >= ART_SIZE[1], "-art")
+        roomy = width >= MAP_SIZE[0] and height >= MAP_SIZE[1]
+        self.set_class(roomy if self._map_choice is None else self._map_choice, "-map")
+
+    def show_catalog(self, catalog: Catalog) -> None:
+        """The catalog the session plays from: the taste map's songs."""
+        self.query_one(TasteMap).show_catalog(catalog)
+
+    def action_toggle_map(self) -> None:
+        self._map_choice = not self.has_class("-map")
+        self._size_extras(*self.size)
+        if self._map_choice and self.size.height < MAP_MIN_HEIGHT:
+            self.notify(f"The taste map needs a terminal at least {MAP_MIN_HEIGHT} rows tall.", timeout=4)
 
     def show_progress(self, fraction: float, duration_s: float, paused: bool, stopped: bool = False) -> None:
         self.query_one(NowPlaying).show_progress(fraction, duration_s, paused, stopped)

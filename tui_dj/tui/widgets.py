@@ -16,6 +16,7 @@ from textual.widgets import Footer, Label, ProgressBar, Static
 
 from tui_dj.catalog.model import FEATURES, SOURCE_WORDS, Track
 from tui_dj.session import QRow, QueueEntry, SessionView, TasteRow
+from tui_dj.tui.cover import Cover
 from tui_dj.tui.fast_table import LiveTable
 from tui_dj.tui.reward_chart import RewardChart
 
@@ -68,6 +69,7 @@ class NowPlaying(Vertical):
     for a music file), the player's state and how far through it is."""
 
     def compose(self) -> ComposeResult:
+        yield Cover(id="np-cover")  # docked left, shown only where there is a picture and room
         yield Label("Opening the catalog and the DJ's model…", id="np-title")
         yield Label("", id="np-sources")
         with Horizontal(id="np-line"):
@@ -83,6 +85,7 @@ class NowPlaying(Vertical):
         if (track, reaction, read_only) == self._showing:
             return
         self._showing = (track, reaction, read_only)
+        self.query_one(Cover).show_song(track.path if track is not None else None)
         title = self.query_one("#np-title", Label)
         # The labels here have fixed sizes in dj.tcss: a new text needs a repaint, not a layout
         # of the whole screen (which re-renders every panel).
