@@ -296,7 +296,7 @@ def test_real_playlists_become_the_tastes_of_the_families_that_take_one() -> Non
 def test_the_families_tables_fit_80_columns_with_the_longest_names() -> None:
     from rich.console import Console
 
-    from tui_dj.cli.render import family_notes, family_tables
+    from tui_dj.cli.panel_tables import family_notes, family_tables
     from tui_dj.learn.families import FAMILIES
     from tui_dj.panels.families import summarise_families
 
@@ -340,3 +340,23 @@ def test_the_families_panel_takes_real_playlists_from_a_tidytuesday_file(tmp_pat
     assert summary["families"]["radius"]["policies"]["oracle"]["late"]["median"] >= 0.5
     code, _, stderr = run_cli("evaluate", "--panel", "families", "--playlists", tmp_path / "families.json")
     assert code != 0 and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
+
+
+def test_leave_one_out_trains_without_the_family_tests_on_it_and_reuses_the_model(tmp_path) -> None:
+    from tui_dj.panels.leave_out import leave_one_out
+    from tui_dj.panels.run import PanelSpec
+
+    spec = PanelSpec("families", per_family=2)
+    report = leave_one_out(spec, ["implicit"], None, tmp_path, songs=24, episodes=2)
+    entry = report["families"]["implicit"]
+    assert entry["listeners"] == 2 and 0.0 <= entry["without"] <= 1.0 and 0.0 <= entry["with"] <= 1.0
+    model = tmp_path / "without-implicit" / "dqn.pt"
+    import json
+
+    from tui_dj.learn.agent import read_state
+
+    meta = json.loads(read_state(model)["metadata"])
+    assert meta["train_config"]["env"]["leave_out"] == "implicit"
+    stamp = model.stat().st_mtime_ns
+    leave_one_out(spec, ["implicit"], None, tmp_path, songs=24, episodes=2)
+    assert model.stat().st_mtime_ns == stamp  # trained once, then reused

@@ -6,7 +6,7 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -268,11 +268,14 @@ def evaluate(
     exportify: Annotated[Path | None, typer.Option("--exportify", help="For --panel playlists: an Exportify export to add as one more listener.", show_default=False)] = None,
     listeners: Annotated[int | None, typer.Option("--listeners", "--limit", help="Only the first N listeners of the panel (for families: N per family, default 8).", min=1, show_default=False)] = None,
     policies: Annotated[str | None, typer.Option("--policies", help="For --panel: the policies to run, comma-separated (default: all).", show_default=False)] = None,
+    families: Annotated[str | None, typer.Option("--families", help="For --panel families: only these families, comma-separated (default: all).", show_default=False)] = None,
+    leave_one_out: Annotated[Path | None, typer.Option("--leave-one-out", help="For --panel families: train a model without each family into this folder (reused when there) and test it on that family beside --model.", show_default=False)] = None,
 ) -> None:
     """Compare the trained DQN with every baseline over the same simulated listeners, or over a
     panel of personas, real playlists or listener families through the session API."""
     if panel is not None:
-        _evaluate_panel(panel, catalog, builtin, model, playlists, exportify, listeners, policies, songs, json_out)
+        _evaluate_panel(panel, catalog, builtin, model, playlists, exportify, listeners, policies, songs, json_out,
+                        families, leave_one_out)
         return
     from tui_dj.atomic import atomic_write_bytes
     from tui_dj.cli.render import (
@@ -313,18 +316,13 @@ def evaluate(
 
 def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path | None, playlists: Path | None,
                     exportify: Path | None, listeners: int | None, policies: str | None, songs: int | None,
-                    json_out: Path | None) -> None:
+                    json_out: Path | None, families: str | None = None, leave_one_out: Path | None = None) -> None:
     import tempfile
 
     from tui_dj.atomic import atomic_write_bytes
     from tui_dj.catalog import chosen_catalog_dir, save_catalog
-    from tui_dj.cli.render import (
-        count_progress,
-        family_notes,
-        family_tables,
-        panel_notes,
-        panel_table,
-    )
+    from tui_dj.cli.panel_tables import family_notes, family_tables, panel_notes, panel_table
+    from tui_dj.cli.render import count_progress
     from tui_dj.errors import TuiDjError
     from tui_dj.learn.agent import load_agent
     from tui_dj.learn.registry import ORDER, chosen
@@ -347,8 +345,12 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
                 where = Path(tmp) / "catalog"
                 save_catalog(import_files([playlists]), where)
             spec = PanelSpec("families", None if where is None else str(where),
-                             None if playlists is None else str(playlists), per_family=listeners or PER_FAMILY)
+                             None if playlists is None else str(playlists), per_family=listeners or PER_FAMILY,
+                             families=None if families is None else _families(families))
             listeners = None  # already per family
+            if leave_one_out is not None:
+                _leave_one_out(spec, model, leave_one_out, songs, json_out, err)
+                return
         elif panel == "playlists":
             if playlists is None:
                 raise TuiDjError("--panel playlists needs --playlists spotify_songs.csv (the TidyTuesday file).")
@@ -359,6 +361,8 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
             spec = PanelSpec("playlists", str(folder), str(playlists), None if exportify is None else str(exportify))
         else:
             raise TuiDjError(f"--panel is personas, playlists or families, not {panel!r}.")
+        if families is not None or leave_one_out is not None:
+            raise TuiDjError("--families and --leave-one-out go with --panel families.")
         try:
             with count_progress(err, f"{panel} panel") as progress:
                 results = run_panel(spec, names, None if model is None else str(model), listeners,
@@ -381,4 +385,38 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
         console.print(line)
     if json_out is not None:
         atomic_write_bytes(json_out, json.dumps(summary, indent=2).encode())
+        err.print(f"Wrote {json_out}")
+
+
+def _families(names: str) -> tuple[str, ...]:
+    from tui_dj.errors import TuiDjError
+    from tui_dj.learn.families import FAMILIES
+
+    chosen = tuple(n.strip() for n in names.split(",") if n.strip())
+    unknown = [n for n in chosen if n not in FAMILIES]
+    if unknown or not chosen:
+        raise TuiDjError(f"There is no listener family {(unknown or [names])[0]!r}; the families are "
+                         f"{', '.join(FAMILIES)}.")
+    return chosen
+
+
+def _leave_one_out(spec: Any, model: Path | None, folder: Path, songs: int | None, json_out: Path | None,
+                   err: Console) -> None:
+    from tui_dj.atomic import atomic_write_bytes
+    from tui_dj.cli.panel_tables import leave_out_table
+    from tui_dj.cli.render import stage_progress
+    from tui_dj.learn.families import FAMILIES
+    from tui_dj.panels.leave_out import leave_one_out
+    from tui_dj.panels.run import SONGS
+
+    names = list(spec.families or FAMILIES)
+    try:
+        with stage_progress(err) as progress:
+            report = leave_one_out(spec, names, None if model is None else str(model), folder, songs or SONGS,
+                                   on_progress=progress)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted; the models trained so far are kept in {folder}.") from None
+    Console().print(leave_out_table(report))
+    if json_out is not None:
+        atomic_write_bytes(json_out, json.dumps(report, indent=2).encode())
         err.print(f"Wrote {json_out}")

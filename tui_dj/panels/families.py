@@ -120,8 +120,34 @@ def summarise_families(results: list[Result], songs: int) -> dict[str, Any]:
             for learned in (p for p in LEARNED if p in scores):
                 entry[f"{learned}_vs_best"] = paired_ratio(scores[learned], scores[best], idx)
         summary["families"][family] = entry
+    summary["online"] = online_effect(grouped, songs)
     summary["checks"] = checks(summary)
     return summary
+
+
+def online_effect(grouped: dict[str, dict[str, list[Result]]], songs: int) -> dict[str, Any] | None:
+    """The online update on (dqn) against off (dqn-frozen), same people: per family, the difference
+    of the median scores; over families, the mean of those differences with a 95% interval
+    (listeners resampled within each family), for songs 21 on and 41 on."""
+    pairs = {f: (sorted(p["dqn"], key=lambda r: r.listener), sorted(p["dqn-frozen"], key=lambda r: r.listener))
+             for f, p in grouped.items() if "dqn" in p and "dqn-frozen" in p}
+    if not pairs:
+        return None
+    out: dict[str, Any] = {}
+    for label, first in (("late", EARLY), ("end", END)):
+        if first >= songs:
+            continue
+        per_family, boots = {}, []
+        for seed, (family, (on, off)) in enumerate(pairs.items()):
+            a = np.array([score(r, first, songs) for r in on])
+            b = np.array([score(r, first, songs) for r in off])
+            idx = resamples(len(a), seed=seed)
+            per_family[family] = float(np.median(a) - np.median(b))
+            boots.append(np.median(a[idx], axis=1) - np.median(b[idx], axis=1))
+        mean = np.mean(boots, axis=0)
+        out[label] = {"per_family": per_family, "mean": float(np.mean(list(per_family.values()))),
+                      "low": float(np.percentile(mean, 2.5)), "high": float(np.percentile(mean, 97.5))}
+    return out
 
 
 def checks(summary: dict[str, Any]) -> dict[str, Any]:

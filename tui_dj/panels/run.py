@@ -52,6 +52,7 @@ class PanelSpec:
     tidytuesday: str | None = None
     exportify: str | None = None
     per_family: int = PER_FAMILY
+    families: tuple[str, ...] | None = None  # only these families (None: every one)
 
 
 @dataclass
@@ -129,6 +130,8 @@ def load(spec: PanelSpec) -> list[PanelListener]:
         catalog = builtin_catalog() if spec.catalog is None else load_catalog(Path(spec.catalog))
         lists = [] if spec.tidytuesday is None else tidytuesday_playlists(Path(spec.tidytuesday))
         for member in family_listeners(catalog, spec.per_family, lists):
+            if spec.families is not None and member.family not in spec.families:
+                continue
             out.append(PanelListener(member.name, catalog, member, member.seed, hidden=member.hidden,
                                      group=member.family))
     else:
