@@ -128,7 +128,7 @@ def test_a_reaction_moves_the_q_values_the_right_way() -> None:
     agent = load_agent(default_model_path())[0]
     agent.new_replay(5000)
     warm_start(agent, SONGS, generator, 512, seed=0)
-    policy = SessionPolicy(agent, 0)
+    policy = SessionPolicy(agent)
     moved: dict[str, list[tuple[float, float]]] = {"like": [], "finish": [], "skip": [], "dislike": []}
     for session in range(20):
         streams = Streams.spawn(500 + session)

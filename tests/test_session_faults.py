@@ -116,7 +116,7 @@ def test_full_disk_while_saving_the_model(tmp_path: Path, monkeypatch: pytest.Mo
     model = tmp_path / "profiles" / "ana" / "model.pt"
     before = model.read_bytes()
     monkeypatch.setattr(agent_module.torch, "save", _enospc)
-    monkeypatch.setattr("tui_dj.session.session.RETRY_S", 0.0)
+    monkeypatch.setattr("tui_dj.session.saving.RETRY_S", 0.0)
     s.autosave_s = 0.0
     s.react("skip")  # the like stands; the next song
     s.react("skip")  # autosave fails here: the session carries on

@@ -80,9 +80,11 @@ def _read(folders: list[Path], name: str, key: str) -> dict[str, np.ndarray] | N
 
 def _write(folders: list[Path], name: str, key: str, arrays: dict[str, np.ndarray]) -> None:
     """Keep `arrays` in the first folder that takes them; a cache nobody can write is no error."""
+    stamped: dict[str, Any] = {"key": np.array(key), **arrays}
+
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as handle:
-            np.savez(handle, key=np.array(key), **arrays)
+            np.savez(handle, **stamped)
 
     for folder in folders:
         try:

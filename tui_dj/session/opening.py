@@ -22,7 +22,8 @@ from tui_dj.learn.songs import SongTable
 from tui_dj.learn.trace import SessionTrace
 from tui_dj.paths import data_dir as resolve_data_dir
 from tui_dj.session.caches import cache_folders, candidate_generator, file_hash, warm_replay
-from tui_dj.session.session import AUTOSAVE_S, Session
+from tui_dj.session.saving import AUTOSAVE_S
+from tui_dj.session.session import Session
 from tui_dj.store import HistoryStore, ProfileLock, ProfilePaths, profile_paths
 
 # The online update: a gradient step per reaction on a small batch that holds the new transition
@@ -43,20 +44,8 @@ class SessionPolicy(DQNPolicy):
     song), and random picks on top measured worse on the persona panel (the classical persona's
     like rate over songs 21-60 was 0.03 with ε 0.3 and 1.0 without)."""
 
-    def __init__(self, agent: DQNAgent, reactions: int) -> None:
+    def __init__(self, agent: DQNAgent) -> None:
         super().__init__(agent, mode="online", steps=UPDATE_STEPS, batch=ONLINE_BATCH, lr=ONLINE_LR)
-        self.reactions = reactions
-
-    def learn(self, t: Any) -> float | None:
-        self.reactions += 1
-        return super().learn(t)
-
-    def snapshot(self) -> Any:
-        return super().snapshot(), self.reactions
-
-    def restore(self, snapshot: Any) -> None:
-        super().restore(snapshot[0])
-        self.reactions = snapshot[1]
 
 
 def _load_catalog(catalog: None | str | Path | Catalog) -> tuple[Catalog, Path | None]:
@@ -197,7 +186,7 @@ def open_session(
             _warm_start(agent, metadata, source, songs, generator, cat, seed, folders)
             if source == "untrained":
                 agent.learn_online(300, 2 * ONLINE_BATCH, newest=False)  # learn the warm start a little
-            policy = SessionPolicy(agent, int(metadata.get("reactions", metadata.get("feedback_count", 0))))
+            policy = SessionPolicy(agent)
         assert policy is not None
         trace, recent = _resume_trace(store, profile, cat, songs)
         banned = set(np.flatnonzero(cat.tracks["track_id"].isin(list(store.disliked(profile)) + list(exclude or []))
