@@ -148,9 +148,8 @@ def test_update_moves_q_toward_the_target(double: bool, dueling: bool) -> None:
     assert first is not None
     losses = [agent.update(5) for _ in range(20)]
     assert losses[-1] < first * 0.5
-    obs = agent.replay.arrays["obs"][0]
-    song = agent.replay.arrays["song"][0:1]
-    assert abs(agent.q_values(obs, song)[0] - 1.0) < 0.3
+    row = agent.replay.sample(1, rng)
+    assert abs(agent.q_values(row["obs"][0], row["song"])[0] - 1.0) < 0.3
 
 
 def test_a_sample_with_newest_always_holds_the_last_row() -> None:
@@ -184,16 +183,18 @@ def test_snapshot_and_restore_undo_a_learning_step() -> None:
     obs = rng.random(OBS_DIM, dtype=np.float32)
     songs = rng.random((5, SONG_DIM), dtype=np.float32)
     before_q = agent.q_values(obs, songs)
-    before_rows = {k: v.copy() for k, v in agent.replay.arrays.items()}
-    position = (agent.replay.pos, agent.replay.size, agent.updates)
+    def replayed() -> dict[str, np.ndarray]:  # what the next batch would hold, the newest row last
+        return agent.replay.sample(32, np.random.default_rng(3), newest=True)
+
+    before_rows, updates = replayed(), agent.updates
     snap = agent.snapshot()
     _fill(agent, 1, rng)
     agent.learn_online(3, 8)
     assert not np.allclose(agent.q_values(obs, songs), before_q)
     agent.restore(snap)
     np.testing.assert_array_equal(agent.q_values(obs, songs), before_q)
-    assert (agent.replay.pos, agent.replay.size, agent.updates) == position
-    for name, array in agent.replay.arrays.items():
+    assert agent.updates == updates
+    for name, array in replayed().items():
         np.testing.assert_array_equal(array, before_rows[name])
     # The optimiser's moments came back too: the same step again gives the same weights.
     _fill(agent, 1, np.random.default_rng(5))

@@ -363,3 +363,31 @@ def test_a_crafted_pickle_model_is_refused_without_running(tmp_path: Path) -> No
     # The profile is free again for a good model.
     with _open(tmp_path / "data") as s:
         assert not s.read_only
+
+
+def test_the_names_of_0_1_still_work_and_name_their_successors(tmp_path: Path) -> None:
+    with _open(tmp_path) as s:
+        with pytest.warns(DeprecationWarning, match=r"use start\(\)"):
+            first = s.next_track()
+        assert first is not None and first == s.view().now_playing
+        with pytest.warns(DeprecationWarning, match=r"use react\("):
+            learned = s.feedback("skip")
+        assert learned is not None and (learned.reaction, learned.track) == ("skip", first)
+        with pytest.warns(DeprecationWarning):
+            second = s.next_track()  # the skip already started it: not one more song
+        assert second == s.view().now_playing and second != first and s.view().play_number == 2
+        with pytest.warns(DeprecationWarning):
+            s.feedback("like")
+        with pytest.warns(DeprecationWarning):
+            assert s.next_track() != second  # after a like, next_track moves on as before
+        kinds = [(e.kind, e.name) for e in s.history(10) if e.kind != "play"]
+        assert kinds[:2] == [("like", second.name), ("skip", first.name)]
+
+
+def test_a_reaction_says_it_is_on_disk_once_its_call_returns(tmp_path: Path) -> None:
+    with _open(tmp_path) as s:
+        s.start()
+        view = s.react("skip")
+        assert view.learned is not None and view.learned.saved
+        with HistoryStore.open(tmp_path, read_only=True) as other:  # another reader sees both at once
+            assert [e.kind for e in other.events("default", 2)] == ["play", "skip"]

@@ -51,10 +51,13 @@ def _kill_once(data: Path, seed: int, rng: random.Random) -> list[tuple[str, str
     assert proc.stdout is not None
     ready = proc.stdout.readline()
     assert ready.startswith("READY"), proc.stderr.read() if proc.stderr else ready
-    time.sleep(rng.uniform(0.05, 0.8))
+    first = proc.stdout.readline()  # the kill comes after a first acknowledgement, never before
+    assert first.startswith("ACK "), proc.stderr.read() if proc.stderr else first
+    time.sleep(rng.uniform(0.0, 0.8))
     proc.send_signal(signal.SIGKILL)
     out, _ = proc.communicate()
-    acked = [tuple(line.split()[1:3]) for line in out.splitlines() if line.startswith("ACK ")]
+    acked = [tuple(line.split()[1:3]) for line in [first, *out.splitlines()] if line.startswith("ACK ")]
+    assert acked, "the child acknowledged nothing before it was killed"
     return acked  # type: ignore[return-value]
 
 
