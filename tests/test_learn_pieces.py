@@ -12,8 +12,9 @@ import torch
 from tui_dj.catalog import builtin_catalog
 from tui_dj.config import AgentConfig
 from tui_dj.errors import TuiDjError
-from tui_dj.learn.agent import DQNAgent, Replay, default_model_path, load_agent
+from tui_dj.learn.agent import DQNAgent, Replay
 from tui_dj.learn.candidates import CandidateGenerator
+from tui_dj.learn.model_file import agent_state, default_model_path, load_agent, save_agent
 from tui_dj.learn.rewards import OUTCOMES, REWARDS, reward_of
 from tui_dj.learn.trace import OBS_DIM, SONG_DIM, SessionTrace
 
@@ -228,7 +229,7 @@ def test_per_song_network_learns_from_rows() -> None:
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
     agent = DQNAgent(AgentConfig(hidden=16, dueling=True), seed=1)
     path = tmp_path / "m.pt"
-    agent.save(path, {"catalog": "abc"})
+    save_agent(agent, path, {"catalog": "abc"})
     loaded, meta = load_agent(path)
     assert meta == {"catalog": "abc"}
     assert loaded.config.hidden == 16 and loaded.config.dueling
@@ -240,7 +241,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
 
 def test_load_refuses_corrupt_pickled_and_foreign_files(tmp_path: Path) -> None:
     good = tmp_path / "good.pt"
-    DQNAgent(AgentConfig(hidden=16)).save(good)
+    save_agent(DQNAgent(AgentConfig(hidden=16)), good)
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(good.read_bytes()[:200])
     with pytest.raises(TuiDjError, match="damaged"):
@@ -265,14 +266,14 @@ def test_load_refuses_corrupt_pickled_and_foreign_files(tmp_path: Path) -> None:
 def test_load_refuses_another_shape(tmp_path: Path) -> None:
     path = tmp_path / "m.pt"
     agent = DQNAgent(AgentConfig(hidden=16))
-    state = agent.state()
+    state = agent_state(agent)
     state["agent_config"] = state["agent_config"].replace('"hidden": 16', '"hidden": 32')
     state["metadata"] = "{}"
     torch.save(state, path)
     with pytest.raises(TuiDjError, match="another shape"):
         load_agent(path)
     per_song = tmp_path / "p.pt"
-    DQNAgent(AgentConfig(network="per-song", hidden=8), n_songs=30).save(per_song)
+    save_agent(DQNAgent(AgentConfig(network="per-song", hidden=8), n_songs=30), per_song)
     with pytest.raises(TuiDjError, match="30 songs"):
         load_agent(per_song, n_songs=40)
 

@@ -117,9 +117,9 @@ def test_a_reaction_moves_the_q_values_the_right_way() -> None:
     """With the shipped model, over many reactions: a like raises the rated song's Q and its
     neighbours', a skip or a dislike lowers them (the online update and the new evidence together)."""
     from tui_dj.config import EnvConfig
-    from tui_dj.learn.agent import default_model_path, load_agent
     from tui_dj.learn.candidates import CandidateGenerator
     from tui_dj.learn.dj import DJ
+    from tui_dj.learn.model_file import default_model_path, load_agent
     from tui_dj.learn.simulate import make_listener
     from tui_dj.learn.warm_start import warm_start
     from tui_dj.session.opening import SessionPolicy

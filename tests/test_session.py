@@ -13,7 +13,8 @@ import torch
 from tui_dj import open_session
 from tui_dj.catalog import FEATURES, builtin_catalog, save_catalog
 from tui_dj.errors import TuiDjError
-from tui_dj.learn.agent import DQNAgent, load_agent
+from tui_dj.learn.agent import DQNAgent
+from tui_dj.learn.model_file import load_agent, save_agent
 from tui_dj.session import QRow, QueueEntry, Session, SessionStats, SessionView
 from tui_dj.store import HistoryStore
 
@@ -37,7 +38,7 @@ def test_readme_example_works_as_written(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TUI_DJ_DATA_DIR", str(tmp_path / "platform-data"))
     save_catalog(builtin_catalog(400), tmp_path / "data" / "processed")
-    DQNAgent(seed=3).save(tmp_path / "models" / "dqn.pt", {"note": "test model"})
+    save_agent(DQNAgent(seed=3), tmp_path / "models" / "dqn.pt", {"note": "test model"})
     example = _readme_python_example()
     assert "open_session(catalog=\"data/processed\"" in example
     scope: dict[str, object] = {}
@@ -298,7 +299,7 @@ def test_bad_catalog_and_model_files(tmp_path: Path) -> None:
         _open(tmp_path, model=corrupt)
     # A network of another shape: the file says 128 hidden units but holds 32.
     good = tmp_path / "good.pt"
-    DQNAgent().save(good)
+    save_agent(DQNAgent(), good)
     state = torch.load(good, weights_only=True)
     from tui_dj.config import AgentConfig
 

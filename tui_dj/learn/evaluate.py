@@ -50,7 +50,7 @@ def _interval(values: np.ndarray, idx: np.ndarray) -> tuple[float, float, float]
 
 def make_policy(name: str, model: Path | None) -> Policy:
     if name == "dqn":
-        from tui_dj.learn.agent import load_agent
+        from tui_dj.learn.model_file import load_agent
 
         assert model is not None
         return DQNPolicy(load_agent(model)[0], mode="frozen")

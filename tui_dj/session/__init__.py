@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tui_dj.session.view import HistoryRow, Learned, QRow, QueueEntry, SessionStats, SessionView, TasteRow
+from tui_dj.session.view import (
+    HistoryRow,
+    Learned,
+    QRow,
+    QueueEntry,
+    SessionStats,
+    SessionView,
+    TasteRow,
+)
 
 if TYPE_CHECKING:
     from tui_dj.session.opening import open_session

@@ -13,9 +13,10 @@ import numpy as np
 from tui_dj.atomic import remove_leftovers
 from tui_dj.catalog import Catalog, builtin_catalog, load_catalog
 from tui_dj.errors import TuiDjError
-from tui_dj.learn.agent import DQNAgent, default_model_path, load_agent
+from tui_dj.learn.agent import DQNAgent
 from tui_dj.learn.candidates import CandidateGenerator
 from tui_dj.learn.dj import DJ, NO_REPEAT
+from tui_dj.learn.model_file import default_model_path, load_agent
 from tui_dj.learn.policy import DQNPolicy, Policy
 from tui_dj.learn.simulate import Streams
 from tui_dj.learn.songs import SongTable

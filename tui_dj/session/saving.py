@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_dj.errors import TuiDjError
+from tui_dj.learn.model_file import save_agent
 
 if TYPE_CHECKING:
     from tui_dj.catalog import Catalog
@@ -55,7 +56,7 @@ class ModelSaver:
                         catalog_fingerprint=self.catalog.fingerprint,
                         base_model=str(self.metadata.get("base_model", self.model_source)), saved_at=time.time())
         try:
-            self.agent.save(self.path, metadata)
+            save_agent(self.agent, self.path, metadata)
         except TuiDjError as exc:
             self.warning = f"{exc} tui-dj tries again in {RETRY_S:.0f} s."
             self._next_try = time.monotonic() + RETRY_S

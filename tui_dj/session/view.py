@@ -184,7 +184,7 @@ def assemble(dj: DJ, tracks: TrackLookup, before: dict[int, float], extras: Extr
 def model_words(source: str) -> str:
     """A model source in words: "the bundled model", "an untrained network", or its path (relative
     to the working folder when it is inside it)."""
-    from tui_dj.learn.agent import default_model_path
+    from tui_dj.learn.model_file import default_model_path
 
     if source == "untrained":
         return "an untrained network"
