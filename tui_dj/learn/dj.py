@@ -262,3 +262,9 @@ class DJ:
     def score(self, row: int) -> float:
         """The policy's score of playing `row` next, in the state now."""
         return float(self.policy.decide(self.songs, self.trace, np.array([row], np.int64), self.policy_rng).scores[0])
+
+    def upcoming(self) -> int | None:
+        """The song that plays when the one playing ends or is skipped, where it is already known."""
+        if self.chosen:
+            return self.chosen[0]
+        return None if self.head is None else self.head.row

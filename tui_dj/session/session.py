@@ -12,6 +12,7 @@ import threading
 import time
 import warnings
 from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -22,6 +23,7 @@ from tui_dj.catalog import FEATURES, Catalog, Track
 from tui_dj.errors import TuiDjError
 from tui_dj.learn.dj import DJ, DJSnapshot
 from tui_dj.learn.rewards import REWARDS
+from tui_dj.session.journal import Journal
 from tui_dj.session.saving import AUTOSAVE_S, ModelSaver, reactions_so_far
 from tui_dj.session.view import (
     Extras,
@@ -51,7 +53,7 @@ class _Undo:
 
     learned: Learned
     play_number: int
-    event_uid: str
+    event: Future[str]  # the reaction's event id, once written
     dj: DJSnapshot
     stats: SessionStats
 
@@ -87,6 +89,8 @@ class Session:
         self._moved_on = False  # the deprecated feedback() started the next song (see next_track)
         self._tracks = TrackLookup(catalog)
         self._session_uid = store.start_session(profile, catalog.name, model_source)
+        self._journal = Journal(store, profile, self._session_uid, read_only)
+        self._written_play: int | None = None  # a play the journal wrote with the reaction before it
 
     # -- the things a person does --------------------------------------------------------------
 
@@ -120,19 +124,18 @@ class Session:
                 return self._advance()  # nothing was playing: start
             given = self._reaction
             learned = None
-            with self._store.together():  # the reaction and the song it starts: one commit
-                if reaction == "like":
-                    learned = self._learn("like") if given is None else None
-                    return self._view(learned=self._on_disk(learned))
-                if reaction == "dislike":
-                    if given == "like":
-                        self._take_back(self._undo.pop(), how="replaced")
-                    learned = self._learn("dislike")
-                elif given is None:
-                    learned = self._learn("skip", advancing=True)
-                replaced = self._dj.replaced  # a dislike may have replaced the head; say so after it plays
-                said = self._next_song()
-            return self._view(learned=self._on_disk(learned), message=said, replaced=replaced)
+            if reaction == "like":
+                learned = self._learn("like") if given is None else None
+                return self._view(learned=learned)
+            if reaction == "dislike":
+                if given == "like":
+                    self._take_back(self._undo.pop(), how="replaced")
+                learned = self._learn("dislike")
+            elif given is None:
+                learned = self._learn("skip", advancing=True)
+            replaced = self._dj.replaced  # a dislike may have replaced the head; say so after it plays
+            said = self._next_song()
+            return self._view(learned=learned, message=said, replaced=replaced)
 
     def song_ended(self, play_number: int | None = None) -> SessionView:
         """The song playing reached its end: listened to the end, unless already reacted to; the
@@ -141,10 +144,9 @@ class Session:
             self._check_open()
             if self._dj.current is None or (play_number is not None and play_number != self._play_number):
                 return self._view()
-            with self._store.together():
-                learned = self._learn("finish", advancing=True) if self._reaction is None else None
-                said = self._next_song()
-            return self._view(learned=self._on_disk(learned), message=said)
+            learned = self._learn("finish", advancing=True) if self._reaction is None else None
+            said = self._next_song()
+            return self._view(learned=learned, message=said)
 
     def move_on(self, play_number: int | None = None) -> SessionView:
         """The song playing could not be played (its file is gone or broken): the next song starts,
@@ -193,8 +195,7 @@ class Session:
             if not self._dj.forgive(row):
                 return self._view(message=f"{track.name} is not disliked.")
             self._disliked_before = self._disliked_before - {row}
-            if not self.read_only:
-                self._store.forgive(self.profile, track.track_id)
+            self._journal.run(lambda: self._store.forgive(self.profile, track.track_id))
             if self._dj.current is None:
                 return self._advance(message=f"{track.name} may play again.")
             return self._view(message=f"{track.name} may play again.")
@@ -247,6 +248,7 @@ class Session:
     def history(self, limit: int = 50) -> list[HistoryRow]:
         """This profile's latest events, newest first (taken-back ones left out)."""
         with self._lock:
+            self._journal.settle()
             if not self.read_only:
                 self._store.flush()
             return [HistoryRow(e.time, e.kind, e.track_id, e.name, e.artist, e.reward, e.reverted)
@@ -256,24 +258,29 @@ class Session:
 
     def _learn(self, reaction: str, advancing: bool = False) -> Learned:
         """Record and learn from a reaction to the song playing (`advancing`: the next song starts
-        right after, so the queue need not be ranked in between)."""
+        right after, so the queue need not be ranked in between).
+
+        The history is written first, on the journal's thread, while the DJ learns: with the play
+        of the song that starts next when that song is already known (one commit for both)."""
         start = time.perf_counter()
         dj = self._dj
         assert dj.current is not None
         track = self._tracks(dj.current.row)
         reward = REWARDS[reaction]
+        upcoming = dj.upcoming() if advancing else None
+        self._written_play = upcoming
+        event = self._journal.event(reaction, track, reward,
+                                    then_plays=None if upcoming is None else self._tracks(upcoming))
         snap, stats_before = dj.snapshot(), self._stats
         self._before = dj.scores()
         loss = dj.react(reaction, reward, rerank=not advancing)
-        uid, saved = ("", False) if self.read_only else self._store.add_event(
-            profile=self.profile, session=self._session_uid, kind=reaction, track=track, reward=reward)
         update_ms = (time.perf_counter() - start) * 1000.0
-        learned = Learned(reaction, reward, track, update_ms, loss, saved)
+        learned = Learned(reaction, reward, track, update_ms, loss, saved=False)  # `_view` says if it is
         s = self._stats
         self._stats = replace(s, total_reward=s.total_reward + reward, last_update_ms=update_ms,
                               recent_rewards=(s.recent_rewards + (reward,))[-RECENT_REWARDS:],
                               **{_COUNTED[reaction]: getattr(s, _COUNTED[reaction]) + 1})
-        self._undo.append(_Undo(learned, self._play_number, uid, snap, stats_before))
+        self._undo.append(_Undo(learned, self._play_number, event, snap, stats_before))
         self._reaction = reaction
         self._reactions += 1
         self._saver.dirty = True
@@ -287,11 +294,11 @@ class Session:
             self._reaction = None
         self._reactions = max(0, self._reactions - 1)
         self._saver.dirty = True
-        if not self.read_only and entry.event_uid:
-            self._store.revert(entry.event_uid, how)
+        uid = entry.event.result()  # written by an earlier call, which waited for it
+        if uid:
+            self._journal.run(lambda: self._store.revert(uid, how))
             if how == "undo":
-                self._store.add_event(profile=self.profile, session=self._session_uid, kind="undo",
-                                      track=entry.learned.track, reward=None)
+                self._journal.event("undo", entry.learned.track, None)
 
     def _advance(self, learned: Learned | None = None, message: str | None = None) -> SessionView:
         said = self._next_song()
@@ -300,35 +307,30 @@ class Session:
     def _next_song(self) -> str | None:
         """The next song starts (and the history says so); what to say when nothing can play."""
         pick = self._dj.advance()
+        written, self._written_play = self._written_play, None
         self._reaction = None
         if pick is None:
             return OUT_OF_SONGS
         self._play_number += 1
         self._stats = replace(self._stats, plays=self._stats.plays + 1)
-        if not self.read_only:
-            self._store.add_event(profile=self.profile, session=self._session_uid, kind="play",
-                                  track=self._tracks(pick.row), reward=None)
+        if pick.row != written:  # not known in advance (a dislike may replace the head)
+            self._journal.event("play", self._tracks(pick.row), None)
         return None
-
-    def _on_disk(self, learned: Learned | None) -> Learned | None:
-        """`learned`, saying whether its event reached the disk once the call's one commit is done."""
-        if learned is None:
-            return None
-        return replace(learned, saved=not self.read_only and self._store.pending == 0)
 
     def _choose(self, song: str | int) -> None:
         """The person chose a song: it goes first in "Up next", and the history says so."""
         row = self._resolve(song)
-        if not self.read_only:
-            self._store.add_event(profile=self.profile, session=self._session_uid, kind="choose",
-                                  track=self._tracks(row), reward=None)
+        self._journal.event("choose", self._tracks(row), None)
         self._dj.choose(row, now=False)
 
     def _view(self, learned: Learned | None = None, message: str | None = None,
               replaced: int | None = None) -> SessionView:
         extras = Extras(self._play_number, self._reaction, self._stats, learned, replaced, message,
-                        self.read_only, self.notice, self._store.warning or self._saver.warning)
-        return assemble(self._dj, self._tracks, self._before, extras)
+                        self.read_only, self.notice)
+        view = assemble(self._dj, self._tracks, self._before, extras)  # while the journal writes
+        on_disk = self._journal.settle()
+        return replace(view, learned=None if learned is None else replace(learned, saved=on_disk),
+                       warning=self._store.warning or self._saver.warning)
 
     def _resolve(self, song: str | int) -> int:
         if isinstance(song, int | np.integer) and not isinstance(song, bool):
@@ -368,6 +370,7 @@ class Session:
             self._closed = True
             problem = None
             try:
+                self._journal.close()
                 if not self.read_only:
                     if self._saver.dirty and not self._saver.save(self._reactions):
                         problem = self._saver.final_problem()
