@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,9 +66,6 @@ def run_console(
 
         return open_session(**kwargs)
 
-    # torch takes a second or two to import: start now, so that it loads while the first screen
-    # draws, and the session's opening finds it (mostly) ready.
-    threading.Thread(target=importlib.import_module, args=("torch",), name="import-torch", daemon=True).start()
     app = DJApp(opener, speed=speed, keymap=keymap, theme=theme, freeze_gc=True, simulate=simulate)
     interrupted = False
     try:
