@@ -268,8 +268,8 @@ def evaluate(
     from tui_dj.atomic import atomic_write_bytes
     from tui_dj.cli.render import count_progress, evaluation_table, evaluation_verdict
     from tui_dj.config import load_config
-    from tui_dj.learn.agent import load_agent
     from tui_dj.learn.evaluate import evaluate as run
+    from tui_dj.learn.model_file import load_agent
     from tui_dj.learn.train import default_model_for, resolve_catalog
 
     overrides = _env_overrides(reward, no_boredom, no_drift, no_quit, all_off)
@@ -311,7 +311,7 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
         panel_table,
     )
     from tui_dj.errors import TuiDjError
-    from tui_dj.learn.agent import load_agent
+    from tui_dj.learn.model_file import load_agent
     from tui_dj.learn.registry import ORDER, chosen
     from tui_dj.panels.families import PER_FAMILY, summarise_families
     from tui_dj.panels.run import POLICIES, SONGS, PanelSpec, run_panel, summarise
