@@ -56,9 +56,10 @@ def recommendation_ms(catalog, model: Path | None, repeats: int) -> tuple[float,
     (timed as the next song starts and the one after it is picked)."""
     import torch
 
-    from tui_dj.learn.agent import DQNAgent, load_agent
+    from tui_dj.learn.agent import DQNAgent
     from tui_dj.learn.candidates import CandidateGenerator
     from tui_dj.learn.dj import DJ
+    from tui_dj.learn.model_file import load_agent
     from tui_dj.learn.policy import DQNPolicy
     from tui_dj.learn.songs import SongTable
 

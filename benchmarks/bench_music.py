@@ -172,12 +172,22 @@ def child_console(backend: str, catalog: str, data_dir: str, seconds: str) -> No
         with open_session(catalog=catalog, data_dir=data_dir, seed=0) as session:
             app = DJApp(session, player=player)
             async with app.run_test(size=(120, 40)) as pilot:
+                # Keys only once the first song is on screen, and a quit through the app at the end:
+                # pressing into a screen still being built, or tearing the app down under the
+                # player's progress timer, raced the screen (NoMatches on NowPlaying under load).
+                while app.view is None or app.pending:
+                    if not app.is_running:
+                        raise SystemExit("the console stopped before the first song")
+                    await asyncio.sleep(0.01)
+                await pilot.pause()
                 deadline = time.monotonic() + float(seconds)
                 keys = iter("lnlnd" * 100)
                 while time.monotonic() < deadline:
                     await pilot.pause(0.5)
                     await pilot.press(next(keys))
-                return player.position
+                position = player.position
+                await pilot.press("q")
+                return position
 
     position = asyncio.run(run())
     player.close()

@@ -1,15 +1,20 @@
 """The session on a 232,725-song catalog: a reaction -> new queue and Q-table, open time, memory,
-and a long session of 10,000 reactions (issue 5, item 4).
+and a long session of 10,000 reactions (issue 5, item 4). `--baseline GIT_REF` also times the
+opening and the reactions of an earlier commit, in the same run, on the same catalog folder.
 
-`python -m benchmarks.bench_session [--quick]`
+`python -m benchmarks.bench_session [--quick] [--baseline GIT_REF]`
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -17,6 +22,7 @@ from benchmarks._util import Row, emit, peak_rss_mb
 
 BENCH = "session"
 FULL_SIZE = 232_725
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def rss_mb() -> float:
@@ -56,12 +62,64 @@ print([line.split()[1] for line in open("/proc/self/status") if line.startswith(
 """
 
 
+KEYS_CHILD = """
+import sys, time
+import numpy as np
+from tui_dj import open_session
+from benchmarks.bench_session import listen
+for attempt in ("first", "again"):  # the second opening finds what the first one kept
+    start = time.perf_counter()
+    s = open_session(catalog=sys.argv[1], profile="keys-" + attempt, data_dir=sys.argv[2], seed=0)
+    print("OPEN", attempt, time.perf_counter() - start)
+    if attempt == "first":
+        s.close()
+times = listen(s, int(sys.argv[3]), np.random.default_rng(0))
+s.close()
+print("TIMES", " ".join(f"{t:.3f}" for t in times))
+"""
+
+
+def _keys_of(tree: Path, catalog: Path, n: int) -> tuple[float, float, np.ndarray]:
+    """Opening (first, again) and the reaction times of a fresh session, run with the code in `tree`."""
+    from benchmarks._util import run_measured
+
+    with tempfile.TemporaryDirectory() as data:
+        _, _, out = run_measured([sys.executable, "-c", KEYS_CHILD, str(catalog), data, str(n)], cwd=str(tree),
+                                 env={**os.environ, "PYTHONPATH": str(tree)})
+    opened = {ln.split()[1]: float(ln.split()[2]) for ln in out.splitlines() if ln.startswith("OPEN ")}
+    times = next(ln for ln in out.splitlines() if ln.startswith("TIMES ")).split()[1:]
+    return opened["first"], opened["again"], np.array([float(t) for t in times])
+
+
+def before_and_after(ref: str, n: int, window: int) -> list[Row]:
+    """The same opening and reactions on commit `ref` (a git worktree) and on this code, one after
+    the other on one processed catalog folder, so that the two are read as a ratio."""
+    from benchmarks.bench_console import catalog_dir
+
+    catalog = catalog_dir(FULL_SIZE)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT, check=True, capture_output=True)
+        try:
+            shutil.copy(Path(__file__), tree / "benchmarks" / "bench_session.py")
+            runs = [("before", _keys_of(tree, catalog, n)), ("after", _keys_of(ROOT, catalog, n))]
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+    for when, (first, again, times) in runs:
+        note = f"{'commit ' + ref if when == 'before' else 'this code'}; {FULL_SIZE:,} songs from {catalog.name}/"
+        rows.append(Row(BENCH, f"{when}: open_session in a fresh process (torch, pandas imported)", first, "s", "", note))
+        rows.append(Row(BENCH, f"{when}: open_session again in that process", again, "s", "", note))
+        rows.append(Row(BENCH, f"{when}: reaction p50", float(np.percentile(times, 50)), "ms", "", f"{n} reactions; {note}"))
+        rows.append(Row(BENCH, f"{when}: reaction p99", float(np.percentile(times, 99)), "ms", "< 30", f"{n} reactions; {note}"))
+        rows.append(Row(BENCH, f"{when}: reaction p99 of the first {window}", float(np.percentile(times[:window], 99)),
+                        "ms", "< 30", note))
+    return rows
+
+
 def console_like_peak(catalog: object, tmp: str, keys: int) -> Row:
     """Peak memory of a fresh process that does what `tui-dj play` does: load a processed catalog,
     open a session, react to songs."""
-    import sys
-    from pathlib import Path
-
     from benchmarks._util import run_measured
     from tui_dj.catalog import save_catalog
 
@@ -77,6 +135,8 @@ def console_like_peak(catalog: object, tmp: str, keys: int) -> Row:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--baseline", metavar="GIT_REF",
+                        help="also time the opening and reactions of this commit, in the same run (a git worktree)")
     args = parser.parse_args()
     n_keys = 200 if args.quick else 1000
     n_long = 1000 if args.quick else 10_000
@@ -124,6 +184,8 @@ def main() -> None:
         rows.append(console_like_peak(catalog, tmp, 50 if args.quick else 200))
     rows.append(Row(BENCH, "peak memory of this process", peak_rss_mb(), "MB",
                     note="includes generating the catalog in memory"))
+    if args.baseline:
+        rows += before_and_after(args.baseline, n_keys, window)
     emit(rows)
 
 

@@ -214,7 +214,7 @@ def test_train_interrupted_after_a_checkpoint(here: Path, monkeypatch: pytest.Mo
 def test_a_model_trained_with_other_inputs(here: Path) -> None:
     import torch
 
-    from tui_dj.learn.agent import default_model_path
+    from tui_dj.learn.model_file import default_model_path
 
     state = torch.load(default_model_path(), map_location="cpu", weights_only=True)
     state["obs_dim"] = 3

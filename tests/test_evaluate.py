@@ -13,13 +13,14 @@ from tui_dj.catalog import builtin_catalog, save_catalog
 from tui_dj.config import AgentConfig
 from tui_dj.learn.agent import DQNAgent
 from tui_dj.learn.evaluate import METRICS, session_seeds
+from tui_dj.learn.model_file import save_agent
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("eval")
     save_catalog(builtin_catalog(200, seed=4), base / "cat")
-    DQNAgent(AgentConfig(hidden=16, candidates=16)).save(base / "m.pt")
+    save_agent(DQNAgent(AgentConfig(hidden=16, candidates=16)), base / "m.pt")
     return base / "cat", base / "m.pt"
 
 

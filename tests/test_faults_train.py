@@ -22,8 +22,8 @@ from tests.faults import repeats, tui_dj_command
 from tui_dj.catalog import builtin_catalog
 from tui_dj.config import load_config
 from tui_dj.errors import TuiDjError
-from tui_dj.learn import agent as agent_module
-from tui_dj.learn.agent import load_agent
+from tui_dj.learn import model_file
+from tui_dj.learn.model_file import load_agent
 from tui_dj.learn.trace import OBS_DIM, SONG_DIM
 from tui_dj.learn.train import CHECKPOINT_FILE, LOG_FILE, MODEL_FILE, train
 
@@ -79,12 +79,12 @@ def _start_run(tmp_path: Path) -> tuple[Path, Path, bytes]:
     # leaves: if anything ever took a temporary file for the checkpoint, the episodes would jump.
     other = tmp_path / "other"
     train(load_config(config, {"episodes": 1}), builtin_catalog(), other)
-    state = agent_module.read_state(other / CHECKPOINT_FILE)
+    state = model_file.read_state(other / CHECKPOINT_FILE)
     meta = json.loads(state["metadata"])
     meta["episode"] = 9_999
     state["metadata"] = json.dumps(meta)
     buffer = io.BytesIO()
-    agent_module.torch.save(state, buffer)
+    model_file.torch.save(state, buffer)
     shutil.rmtree(other)
     return out, config, buffer.getvalue()
 
@@ -193,7 +193,7 @@ def test_full_disk_while_saving_a_checkpoint(tmp_path: Path, monkeypatch: pytest
     catalog = builtin_catalog(200, seed=5)
     train(load_config(config, {"episodes": 2}), catalog, out)
     before = {name: (out / name).read_bytes() for name in (MODEL_FILE, CHECKPOINT_FILE)}
-    real_save = agent_module.torch.save
+    real_save = model_file.torch.save
 
     def checkpoint_fails(obj: object, f: Any, *args: Any, **kwargs: Any) -> None:
         if CHECKPOINT_FILE in str(f):
@@ -202,7 +202,7 @@ def test_full_disk_while_saving_a_checkpoint(tmp_path: Path, monkeypatch: pytest
             raise OSError(errno.ENOSPC, "No space left on device")
         real_save(obj, f, *args, **kwargs)
 
-    monkeypatch.setattr(agent_module.torch, "save", checkpoint_fails)
+    monkeypatch.setattr(model_file.torch, "save", checkpoint_fails)
     with pytest.raises(TuiDjError) as err:
         train(load_config(config), catalog, out, resume=True, episodes=5)
     message = str(err.value)
@@ -232,7 +232,7 @@ def test_full_disk_through_the_cli_is_one_sentence(tmp_path: Path, monkeypatch: 
     def no_space(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(agent_module.torch, "save", no_space)
+    monkeypatch.setattr(model_file.torch, "save", no_space)
     result = CliRunner().invoke(app, ["train", "--builtin", "--config", str(config), "--out", str(out),
                                       "--episodes", "2", "--no-chart"], env={"NO_COLOR": "1"})
     assert result.exit_code == 1

@@ -12,8 +12,9 @@ import torch
 from tui_dj.catalog import builtin_catalog
 from tui_dj.config import AgentConfig
 from tui_dj.errors import TuiDjError
-from tui_dj.learn.agent import DQNAgent, Replay, default_model_path, load_agent
+from tui_dj.learn.agent import DQNAgent, Replay
 from tui_dj.learn.candidates import CandidateGenerator
+from tui_dj.learn.model_file import agent_state, default_model_path, load_agent, save_agent
 from tui_dj.learn.rewards import OUTCOMES, REWARDS, reward_of
 from tui_dj.learn.trace import OBS_DIM, SONG_DIM, SessionTrace
 
@@ -148,9 +149,8 @@ def test_update_moves_q_toward_the_target(double: bool, dueling: bool) -> None:
     assert first is not None
     losses = [agent.update(5) for _ in range(20)]
     assert losses[-1] < first * 0.5
-    obs = agent.replay.arrays["obs"][0]
-    song = agent.replay.arrays["song"][0:1]
-    assert abs(agent.q_values(obs, song)[0] - 1.0) < 0.3
+    row = agent.replay.sample(1, rng)
+    assert abs(agent.q_values(row["obs"][0], row["song"])[0] - 1.0) < 0.3
 
 
 def test_a_sample_with_newest_always_holds_the_last_row() -> None:
@@ -184,16 +184,18 @@ def test_snapshot_and_restore_undo_a_learning_step() -> None:
     obs = rng.random(OBS_DIM, dtype=np.float32)
     songs = rng.random((5, SONG_DIM), dtype=np.float32)
     before_q = agent.q_values(obs, songs)
-    before_rows = {k: v.copy() for k, v in agent.replay.arrays.items()}
-    position = (agent.replay.pos, agent.replay.size, agent.updates)
+    def replayed() -> dict[str, np.ndarray]:  # what the next batch would hold, the newest row last
+        return agent.replay.sample(32, np.random.default_rng(3), newest=True)
+
+    before_rows, updates = replayed(), agent.updates
     snap = agent.snapshot()
     _fill(agent, 1, rng)
     agent.learn_online(3, 8)
     assert not np.allclose(agent.q_values(obs, songs), before_q)
     agent.restore(snap)
     np.testing.assert_array_equal(agent.q_values(obs, songs), before_q)
-    assert (agent.replay.pos, agent.replay.size, agent.updates) == position
-    for name, array in agent.replay.arrays.items():
+    assert agent.updates == updates
+    for name, array in replayed().items():
         np.testing.assert_array_equal(array, before_rows[name])
     # The optimiser's moments came back too: the same step again gives the same weights.
     _fill(agent, 1, np.random.default_rng(5))
@@ -227,7 +229,7 @@ def test_per_song_network_learns_from_rows() -> None:
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
     agent = DQNAgent(AgentConfig(hidden=16, dueling=True), seed=1)
     path = tmp_path / "m.pt"
-    agent.save(path, {"catalog": "abc"})
+    save_agent(agent, path, {"catalog": "abc"})
     loaded, meta = load_agent(path)
     assert meta == {"catalog": "abc"}
     assert loaded.config.hidden == 16 and loaded.config.dueling
@@ -239,7 +241,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
 
 def test_load_refuses_corrupt_pickled_and_foreign_files(tmp_path: Path) -> None:
     good = tmp_path / "good.pt"
-    DQNAgent(AgentConfig(hidden=16)).save(good)
+    save_agent(DQNAgent(AgentConfig(hidden=16)), good)
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(good.read_bytes()[:200])
     with pytest.raises(TuiDjError, match="damaged"):
@@ -264,14 +266,14 @@ def test_load_refuses_corrupt_pickled_and_foreign_files(tmp_path: Path) -> None:
 def test_load_refuses_another_shape(tmp_path: Path) -> None:
     path = tmp_path / "m.pt"
     agent = DQNAgent(AgentConfig(hidden=16))
-    state = agent.state()
+    state = agent_state(agent)
     state["agent_config"] = state["agent_config"].replace('"hidden": 16', '"hidden": 32')
     state["metadata"] = "{}"
     torch.save(state, path)
     with pytest.raises(TuiDjError, match="another shape"):
         load_agent(path)
     per_song = tmp_path / "p.pt"
-    DQNAgent(AgentConfig(network="per-song", hidden=8), n_songs=30).save(per_song)
+    save_agent(DQNAgent(AgentConfig(network="per-song", hidden=8), n_songs=30), per_song)
     with pytest.raises(TuiDjError, match="30 songs"):
         load_agent(per_song, n_songs=40)
 

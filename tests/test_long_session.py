@@ -16,7 +16,7 @@ import pytest
 from tests.faults import SLOW_SCALE_ENV, repeats
 from tui_dj import open_session
 from tui_dj.catalog import builtin_catalog
-from tui_dj.learn.agent import load_agent
+from tui_dj.learn.model_file import load_agent
 from tui_dj.session import opening as session_module
 
 FULL_SIZE = 232_725  # songs in the largest public Spotify-features table

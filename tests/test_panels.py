@@ -117,9 +117,9 @@ def test_a_reaction_moves_the_q_values_the_right_way() -> None:
     """With the shipped model, over many reactions: a like raises the rated song's Q and its
     neighbours', a skip or a dislike lowers them (the online update and the new evidence together)."""
     from tui_dj.config import EnvConfig
-    from tui_dj.learn.agent import default_model_path, load_agent
     from tui_dj.learn.candidates import CandidateGenerator
     from tui_dj.learn.dj import DJ
+    from tui_dj.learn.model_file import default_model_path, load_agent
     from tui_dj.learn.simulate import make_listener
     from tui_dj.learn.warm_start import warm_start
     from tui_dj.session.opening import SessionPolicy
@@ -128,7 +128,7 @@ def test_a_reaction_moves_the_q_values_the_right_way() -> None:
     agent = load_agent(default_model_path())[0]
     agent.new_replay(5000)
     warm_start(agent, SONGS, generator, 512, seed=0)
-    policy = SessionPolicy(agent, 0)
+    policy = SessionPolicy(agent)
     moved: dict[str, list[tuple[float, float]]] = {"like": [], "finish": [], "skip": [], "dislike": []}
     for session in range(20):
         streams = Streams.spawn(500 + session)

@@ -21,6 +21,7 @@ from tui_dj import open_session
 from tui_dj.catalog import builtin_catalog, save_catalog
 from tui_dj.config import AgentConfig
 from tui_dj.learn.agent import DQNAgent
+from tui_dj.learn.model_file import agent_state
 from tui_dj.store import HistoryStore
 
 PACKAGE = Path(tui_dj.__file__).parent
@@ -82,7 +83,7 @@ class _Exploit:
 
 def _crafted(path: Path, marker: Path, checkpoint: bool = False) -> Path:
     """A file that looks like a tui-dj model (or checkpoint) but carries code in its pickle."""
-    state: dict[str, Any] = DQNAgent(AgentConfig(hidden=16, candidates=16)).state(training=checkpoint)
+    state: dict[str, Any] = agent_state(DQNAgent(AgentConfig(hidden=16, candidates=16)), training=checkpoint)
     state["metadata"] = '{"episode": 2}'
     state["online"] = _Exploit(marker)
     path.parent.mkdir(parents=True, exist_ok=True)

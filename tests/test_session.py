@@ -13,7 +13,8 @@ import torch
 from tui_dj import open_session
 from tui_dj.catalog import FEATURES, builtin_catalog, save_catalog
 from tui_dj.errors import TuiDjError
-from tui_dj.learn.agent import DQNAgent, load_agent
+from tui_dj.learn.agent import DQNAgent
+from tui_dj.learn.model_file import load_agent, save_agent
 from tui_dj.session import QRow, QueueEntry, Session, SessionStats, SessionView
 from tui_dj.store import HistoryStore
 
@@ -37,7 +38,7 @@ def test_readme_example_works_as_written(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TUI_DJ_DATA_DIR", str(tmp_path / "platform-data"))
     save_catalog(builtin_catalog(400), tmp_path / "data" / "processed")
-    DQNAgent(seed=3).save(tmp_path / "models" / "dqn.pt", {"note": "test model"})
+    save_agent(DQNAgent(seed=3), tmp_path / "models" / "dqn.pt", {"note": "test model"})
     example = _readme_python_example()
     assert "open_session(catalog=\"data/processed\"" in example
     scope: dict[str, object] = {}
@@ -291,7 +292,7 @@ def test_bad_catalog_and_model_files(tmp_path: Path) -> None:
         _open(tmp_path, model=corrupt)
     # A network of another shape: the file says 128 hidden units but holds 32.
     good = tmp_path / "good.pt"
-    DQNAgent().save(good)
+    save_agent(DQNAgent(), good)
     state = torch.load(good, weights_only=True)
     from tui_dj.config import AgentConfig
 
@@ -356,3 +357,31 @@ def test_a_crafted_pickle_model_is_refused_without_running(tmp_path: Path) -> No
     # The profile is free again for a good model.
     with _open(tmp_path / "data") as s:
         assert not s.read_only
+
+
+def test_the_names_of_0_1_still_work_and_name_their_successors(tmp_path: Path) -> None:
+    with _open(tmp_path) as s:
+        with pytest.warns(DeprecationWarning, match=r"use start\(\)"):
+            first = s.next_track()
+        assert first is not None and first == s.view().now_playing
+        with pytest.warns(DeprecationWarning, match=r"use react\("):
+            learned = s.feedback("skip")
+        assert learned is not None and (learned.reaction, learned.track) == ("skip", first)
+        with pytest.warns(DeprecationWarning):
+            second = s.next_track()  # the skip already started it: not one more song
+        assert second == s.view().now_playing and second != first and s.view().play_number == 2
+        with pytest.warns(DeprecationWarning):
+            s.feedback("like")
+        with pytest.warns(DeprecationWarning):
+            assert s.next_track() != second  # after a like, next_track moves on as before
+        kinds = [(e.kind, e.name) for e in s.history(10) if e.kind != "play"]
+        assert kinds[:2] == [("like", second.name), ("skip", first.name)]
+
+
+def test_a_reaction_says_it_is_on_disk_once_its_call_returns(tmp_path: Path) -> None:
+    with _open(tmp_path) as s:
+        s.start()
+        view = s.react("skip")
+        assert view.learned is not None and view.learned.saved
+        with HistoryStore.open(tmp_path, read_only=True) as other:  # another reader sees both at once
+            assert [e.kind for e in other.events("default", 2)] == ["play", "skip"]

@@ -17,8 +17,8 @@ import pytest
 from tests.faults import FaultySQLite, repeats
 from tui_dj import open_session
 from tui_dj.catalog import builtin_catalog
-from tui_dj.learn import agent as agent_module
-from tui_dj.learn.agent import load_agent
+from tui_dj.learn import model_file
+from tui_dj.learn.model_file import load_agent
 from tui_dj.session import Session
 
 SMALL = builtin_catalog(400)
@@ -51,10 +51,13 @@ def _kill_once(data: Path, seed: int, rng: random.Random) -> list[tuple[str, str
     assert proc.stdout is not None
     ready = proc.stdout.readline()
     assert ready.startswith("READY"), proc.stderr.read() if proc.stderr else ready
-    time.sleep(rng.uniform(0.05, 0.8))
+    first = proc.stdout.readline()  # the kill comes after a first acknowledgement, never before
+    assert first.startswith("ACK "), proc.stderr.read() if proc.stderr else first
+    time.sleep(rng.uniform(0.0, 0.8))
     proc.send_signal(signal.SIGKILL)
     out, _ = proc.communicate()
-    acked = [tuple(line.split()[1:3]) for line in out.splitlines() if line.startswith("ACK ")]
+    acked = [tuple(line.split()[1:3]) for line in [first, *out.splitlines()] if line.startswith("ACK ")]
+    assert acked, "the child acknowledged nothing before it was killed"
     return acked  # type: ignore[return-value]
 
 
@@ -115,8 +118,8 @@ def test_full_disk_while_saving_the_model(tmp_path: Path, monkeypatch: pytest.Mo
     assert s.save()
     model = tmp_path / "profiles" / "ana" / "model.pt"
     before = model.read_bytes()
-    monkeypatch.setattr(agent_module.torch, "save", _enospc)
-    monkeypatch.setattr("tui_dj.session.session.RETRY_S", 0.0)
+    monkeypatch.setattr(model_file.torch, "save", _enospc)
+    monkeypatch.setattr("tui_dj.session.saving.RETRY_S", 0.0)
     s.autosave_s = 0.0
     s.react("skip")  # the like stands; the next song
     s.react("skip")  # autosave fails here: the session carries on
@@ -138,7 +141,7 @@ def test_full_disk_on_close_is_one_sentence(tmp_path: Path, monkeypatch: pytest.
     s = open_session(catalog=SMALL, profile="ana", data_dir=tmp_path, seed=0)
     s.start()
     s.react("like")
-    monkeypatch.setattr(agent_module.torch, "save", _enospc)
+    monkeypatch.setattr(model_file.torch, "save", _enospc)
     with pytest.raises(TuiDjError, match="No space left") as err:
         s.close()
     assert "\n" not in str(err.value)

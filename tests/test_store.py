@@ -29,14 +29,27 @@ def _add(store: HistoryStore, kind: str, track: Track, profile: str = "ana", ses
 
 def test_events_are_committed_as_they_happen(tmp_path: Path) -> None:
     store = HistoryStore.open(tmp_path)
-    assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store.pragma("journal_mode") == "wal"
+    assert store.pragma("synchronous") == 2  # FULL
     _add(store, "play", _track(0))
     # A second connection (another process would do the same) sees the row without any close.
     other = sqlite3.connect(tmp_path / "history.sqlite3")
     assert other.execute("SELECT count(*) FROM events").fetchone()[0] == 1
     other.close()
     store.close()
+
+
+def test_writes_together_are_one_commit_at_the_end(tmp_path: Path) -> None:
+    with HistoryStore.open(tmp_path) as store:
+        other = sqlite3.connect(tmp_path / "history.sqlite3")
+        with store.together():
+            assert store.add_event(profile="ana", session="s1", kind="skip", track=_track(0), reward=-0.25)[1] is False
+            store.add_event(profile="ana", session="s1", kind="play", track=_track(1), reward=None)
+            assert other.execute("SELECT count(*) FROM events").fetchone()[0] == 0  # nothing yet
+            assert store.pending > 0
+        assert store.pending == 0
+        assert other.execute("SELECT kind FROM events ORDER BY id").fetchall() == [("skip",), ("play",)]
+        other.close()
 
 
 def test_values_are_parameters_not_sql(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.clirun import run_cli
 from tui_dj.catalog import builtin_catalog, save_catalog
-from tui_dj.learn.agent import load_agent
+from tui_dj.learn.model_file import load_agent
 
 SMALL = """
 checkpoint_every = 3

@@ -285,8 +285,8 @@ def evaluate(
         evaluation_verdict,
     )
     from tui_dj.config import load_config
-    from tui_dj.learn.agent import load_agent
     from tui_dj.learn.evaluate import evaluate as run
+    from tui_dj.learn.model_file import load_agent
     from tui_dj.learn.train import default_model_for, resolve_catalog
 
     overrides = _env_overrides(reward, no_boredom, no_drift, no_quit, all_off)
@@ -324,7 +324,7 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
     from tui_dj.cli.panel_tables import family_notes, family_tables, panel_notes, panel_table
     from tui_dj.cli.render import count_progress
     from tui_dj.errors import TuiDjError
-    from tui_dj.learn.agent import load_agent
+    from tui_dj.learn.model_file import load_agent
     from tui_dj.learn.registry import ORDER, chosen
     from tui_dj.panels.families import PER_FAMILY, summarise_families
     from tui_dj.panels.run import POLICIES, SONGS, PanelSpec, run_panel, summarise

@@ -2,7 +2,8 @@
 
 Scoring a few dozen songs instead of the whole catalog keeps one decision in the microseconds on
 232,725 songs. Big catalogs are split once into clusters around sampled songs, so "near a song"
-only looks inside the few nearest clusters.
+only looks inside the few nearest clusters. That split (the `index`) depends on the catalog alone:
+the session keeps it on disk (`session/caches.py`) and hands it back instead of clustering again.
 """
 
 from __future__ import annotations
@@ -56,14 +57,44 @@ class CandidateGenerator:
     what was rejected (`rejected`: where to look next), and the rest uniform random picks.
     """
 
-    def __init__(self, features: np.ndarray, k: int = 64, seed: int = 0) -> None:
+    def __init__(self, features: np.ndarray, k: int = 64, seed: int = 0,
+                 index: dict[str, np.ndarray] | None = None) -> None:
         self.features = np.ascontiguousarray(features, dtype=np.float32)
         self.n = len(self.features)
         self.k = int(k)
         self.clustered = self.n > EXACT_LIMIT
+        if index is not None and self._adopt(index):
+            return
         if self.clustered:
             self._build_clusters(seed)
         self.regions = regions(self.features, seed=seed)
+
+    def index(self) -> dict[str, np.ndarray]:
+        """The clusters and regions as plain arrays, to be kept and given back as `index=`."""
+        out = {"region_rows": np.concatenate(self.regions),
+               "region_sizes": np.array([len(r) for r in self.regions], np.int64)}
+        if self.clustered:
+            out.update(centres=self.centres, order=self.order, offsets=self.offsets)
+        return out
+
+    def _adopt(self, index: dict[str, np.ndarray]) -> bool:
+        """Take a kept index if it fits this catalog (every row in it once); False: build a new one."""
+        try:
+            rows, sizes = np.asarray(index["region_rows"], np.int64), np.asarray(index["region_sizes"], np.int64)
+            if not _permutation(rows, self.n) or sizes.ndim != 1 or (sizes < 1).any() or sizes.sum() != self.n:
+                return False
+            if self.clustered:
+                centres = np.asarray(index["centres"], np.float32)
+                order, offsets = np.asarray(index["order"], np.int64), np.asarray(index["offsets"], np.int64)
+                if (centres.ndim != 2 or centres.shape[1] != self.features.shape[1] or not _permutation(order, self.n)
+                        or offsets.shape != (len(centres) + 1,) or offsets[0] != 0 or offsets[-1] != self.n
+                        or (np.diff(offsets) < 0).any()):
+                    return False
+                self.centres, self.order, self.offsets = centres, order, offsets
+        except (KeyError, TypeError, ValueError):
+            return False
+        self.regions = np.split(rows, np.cumsum(sizes)[:-1])
+        return True
 
     def _build_clusters(self, seed: int) -> None:
         rng = np.random.default_rng(seed)
@@ -172,3 +203,9 @@ class CandidateGenerator:
     def region_centres(self) -> np.ndarray:
         """The middle of each region, (regions, 9): where a search that found nothing looks next."""
         return np.stack([self.features[r].mean(axis=0) for r in self.regions]).astype(np.float32)
+
+def _permutation(rows: np.ndarray, n: int) -> bool:
+    """Whether `rows` holds each of 0..n-1 exactly once."""
+    if rows.shape != (n,) or (n and (rows.min() < 0 or rows.max() >= n)):
+        return False
+    return bool(np.bincount(rows, minlength=n).max(initial=1) == 1) if n else True

@@ -240,3 +240,39 @@ class DJ:
         ranked = [(int(decision.rows[j]), float(decision.scores[j])) for j in order]
         self.head_score = next((q for r, q in ranked if r == head), None)
         self.ranked = [(r, q) for r, q in ranked if r != head][:TABLE_SIZE]
+
+    # -- the narrow interface a session drives (besides start, advance, react, choose) -----------
+
+    def ban(self, row: int) -> None:
+        """Keep `row` from playing again (a song whose file cannot be played)."""
+        self.banned.add(row)
+
+    def forgive(self, row: int) -> bool:
+        """Let a disliked song play again and rank the candidates anew; False if it was not disliked."""
+        if row not in self.banned:
+            return False
+        self.banned.discard(row)
+        self._rank(keep_head=True)
+        return True
+
+    def take_back(self, snap: DJSnapshot, still_banned: frozenset[int] = frozenset()) -> None:
+        """`restore` a reaction's snapshot; `still_banned` stay banned whatever the snapshot held."""
+        self.restore(snap)
+        self.banned |= still_banned
+
+    def scores(self) -> dict[int, float]:
+        """The score of every song in the table now: the head's and the ranked rest's."""
+        scores = dict(self.ranked)
+        if self.head is not None and self.head_score is not None:
+            scores[self.head.row] = self.head_score
+        return scores
+
+    def score(self, row: int) -> float:
+        """The policy's score of playing `row` next, in the state now."""
+        return float(self.policy.decide(self.songs, self.trace, np.array([row], np.int64), self.policy_rng).scores[0])
+
+    def upcoming(self) -> int | None:
+        """The song that plays when the one playing ends or is skipped, where it is already known."""
+        if self.chosen:
+            return self.chosen[0]
+        return None if self.head is None else self.head.row

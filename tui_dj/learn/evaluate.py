@@ -44,7 +44,7 @@ def session_seeds(sessions: int, seeds: int) -> np.ndarray:
 def make_policy(name: str, model: Path | None) -> Policy:
     """A policy of the registry; the DQN loaded from `model`, frozen (evaluation never learns)."""
     if name == "dqn":
-        from tui_dj.learn.agent import load_agent
+        from tui_dj.learn.model_file import load_agent
 
         assert model is not None
         return DQNPolicy(load_agent(model)[0], mode="frozen")

@@ -24,8 +24,9 @@ from tui_dj.catalog.model import Catalog, chosen_catalog_dir, load_catalog
 from tui_dj.catalog.synthetic import builtin_catalog
 from tui_dj.config import TrainConfig, from_dict
 from tui_dj.errors import TuiDjError
-from tui_dj.learn.agent import DQNAgent, default_model_path, load_agent, read_state
+from tui_dj.learn.agent import DQNAgent
 from tui_dj.learn.candidates import CandidateGenerator
+from tui_dj.learn.model_file import default_model_path, load_agent, read_state, save_agent
 from tui_dj.learn.policy import DQNPolicy
 from tui_dj.learn.simulate import mixture, run_session
 from tui_dj.learn.songs import SongTable
@@ -165,8 +166,8 @@ def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = F
 
     def save(episode: int) -> None:
         meta = {**metadata_base, "episodes": episode}
-        agent.save(out_dir / MODEL_FILE, meta)
-        agent.save(checkpoint, _checkpoint_state(agent, config, catalog.fingerprint, episode, list(window)),
+        save_agent(agent, out_dir / MODEL_FILE, meta)
+        save_agent(agent, checkpoint, _checkpoint_state(agent, config, catalog.fingerprint, episode, list(window)),
                    training=True)
 
     try:
@@ -201,7 +202,7 @@ def train(config: TrainConfig, catalog: Catalog, out_dir: Path, resume: bool = F
     if start >= config.episodes:
         save(start)
     if model_out is not None:
-        agent.save(Path(model_out), {**metadata_base, "episodes": config.episodes})
+        save_agent(agent, Path(model_out), {**metadata_base, "episodes": config.episodes})
     seconds = time.perf_counter() - t0
     return TrainResult(config.episodes - start, seconds, total_steps, returns, out_dir / MODEL_FILE, log_path)
 

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tui_dj.session.view import Learned, QRow, QueueEntry, SessionStats, SessionView, TasteRow
+from tui_dj.session.view import (
+    HistoryRow,
+    Learned,
+    QRow,
+    QueueEntry,
+    SessionStats,
+    SessionView,
+    TasteRow,
+)
 
 if TYPE_CHECKING:
     from tui_dj.session.opening import open_session
     from tui_dj.session.session import Session
 
-__all__ = ["Learned", "QRow", "QueueEntry", "Session", "SessionStats", "SessionView", "TasteRow", "open_session"]
+__all__ = ["HistoryRow", "Learned", "QRow", "QueueEntry", "Session", "SessionStats", "SessionView", "TasteRow",
+           "open_session"]
 
 
 def __getattr__(name: str) -> Any:

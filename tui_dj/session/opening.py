@@ -13,17 +13,19 @@ import numpy as np
 from tui_dj.atomic import remove_leftovers
 from tui_dj.catalog import Catalog, builtin_catalog, load_catalog
 from tui_dj.errors import TuiDjError
-from tui_dj.learn.agent import DQNAgent, default_model_path, load_agent
+from tui_dj.learn.agent import DQNAgent
 from tui_dj.learn.candidates import CandidateGenerator
 from tui_dj.learn.dj import DJ, NO_REPEAT
+from tui_dj.learn.model_file import default_model_path, load_agent
 from tui_dj.learn.online import OutputRefit
 from tui_dj.learn.policy import DQNPolicy, Policy
 from tui_dj.learn.simulate import Streams
 from tui_dj.learn.songs import SongTable
 from tui_dj.learn.trace import SessionTrace
-from tui_dj.learn.warm_start import warm_start
 from tui_dj.paths import data_dir as resolve_data_dir
-from tui_dj.session.session import AUTOSAVE_S, Session
+from tui_dj.session.caches import cache_folders, candidate_generator, file_hash, warm_replay
+from tui_dj.session.saving import AUTOSAVE_S
+from tui_dj.session.session import Session
 from tui_dj.store import HistoryStore, ProfileLock, ProfilePaths, profile_paths
 
 # The online update of the per-song network (the original design), which has no one output
@@ -67,12 +69,13 @@ class SessionPolicy(DQNPolicy):
             self.refit.restore(snapshot[1])
 
 
-def _load_catalog(catalog: None | str | Path | Catalog) -> Catalog:
+def _load_catalog(catalog: None | str | Path | Catalog) -> tuple[Catalog, Path | None]:
+    """The catalog, and the folder it was read from (None: built in, or handed over in memory)."""
     if catalog is None:
-        return builtin_catalog()
+        return builtin_catalog(), None
     if isinstance(catalog, Catalog):
-        return catalog
-    return load_catalog(Path(catalog))
+        return catalog, None
+    return load_catalog(Path(catalog)), Path(catalog)
 
 
 def _load_model(model: None | str | Path, paths: ProfilePaths, n_songs: int, seed: int | None,
@@ -89,6 +92,31 @@ def _load_model(model: None | str | Path, paths: ProfilePaths, n_songs: int, see
         return DQNAgent(seed=seed or 0), {}, "untrained"
     agent, metadata = load_agent(source, n_songs=n_songs, seed=seed or 0)
     return agent, metadata, str(source)
+
+
+def _warm_start(agent: DQNAgent, metadata: dict[str, Any], source: str, songs: SongTable,
+                generator: CandidateGenerator, catalog: Catalog, seed: int | None, folders: list[Path]) -> None:
+    """The replay's warm start, played by the model the profile started from (so that it is made
+    once per model, not again after every save of the profile's own), else by this agent."""
+    if source == "untrained":
+        warm_replay(agent, songs, generator, WARM_START, f"untrained:{seed or 0}", lambda: agent, catalog, folders)
+        return
+    base = Path(str(metadata.get("base_model", source)))
+    player = base if base != Path(source) and base.is_file() else Path(source)
+    try:
+        digest = file_hash(player)
+    except OSError:
+        player, digest = Path(source), file_hash(Path(source))
+
+    def load_player() -> DQNAgent:
+        if player == Path(source):
+            return agent
+        try:
+            return load_agent(player, n_songs=len(catalog), seed=seed or 0)[0]
+        except TuiDjError:  # the base model moved on or broke: this agent plays its warm start
+            return agent
+
+    warm_replay(agent, songs, generator, WARM_START, digest, load_player, catalog, folders)
 
 
 @contextlib.contextmanager
@@ -146,7 +174,8 @@ def open_session(
     # The session's network is tiny: extra intra-op threads only add hand-off latency (measured
     # 3-8x slower updates with two threads on a busy two-core machine).
     torch.set_num_threads(1)
-    cat = _load_catalog(catalog)
+    cat, catalog_dir = _load_catalog(catalog)
+    folders = cache_folders(base, catalog_dir)
     notice = None
     lock: ProfileLock | None = None
     with _cleanup_on_error() as closers:
@@ -174,14 +203,14 @@ def open_session(
             agent, metadata, source = _load_model(model, paths, len(cat), seed)
             agent.rng = np.random.default_rng(streams.policy.integers(2**63))
         k = agent.config.candidates if agent is not None else 64
-        generator = CandidateGenerator(cat.features, k=k, seed=seed or 0)
+        generator = candidate_generator(cat, k, folders)
         if agent is not None:
             policy = SessionPolicy(agent, learn_online=online_update)
             if policy.refit is None and online_update:
                 # The gradient step mixes each reaction with replayed experience: start the replay
                 # with simulated listening on this catalog.
                 agent.new_replay(REPLAY_CAPACITY)
-                warm_start(agent, songs, generator, WARM_START, seed=int(streams.candidates.integers(2**63)))
+                _warm_start(agent, metadata, source, songs, generator, cat, seed, folders)
         assert policy is not None
         trace, recent = _resume_trace(store, profile, cat, songs)
         banned = set(np.flatnonzero(cat.tracks["track_id"].isin(list(store.disliked(profile)) + list(exclude or []))

@@ -1,15 +1,18 @@
-"""One listening session, UI-free: the rules of a reaction, undo, the history, and what to show.
+"""One listening session, UI-free: the rules of a reaction, undo, and the history.
 
 Each method is one thing a person does (react to the song playing, let it end, play or queue a
 song, undo, forgive a dislike) and returns one `SessionView`. The console turns each key into one
-of these calls; tests, the listener panels and Python scripts make the very same calls.
+of these calls; tests, the listener panels and Python scripts make the very same calls. What a view
+shows is put together in `view.py`, and the model file is saved by `saving.py`.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,25 +23,25 @@ from tui_dj.catalog import FEATURES, Catalog, Track
 from tui_dj.errors import TuiDjError
 from tui_dj.learn.dj import DJ, DJSnapshot
 from tui_dj.learn.rewards import REWARDS
+from tui_dj.session.journal import Journal
+from tui_dj.session.saving import AUTOSAVE_S, ModelSaver, reactions_so_far
 from tui_dj.session.view import (
+    Extras,
+    HistoryRow,
     Learned,
-    QRow,
-    QueueEntry,
     SessionStats,
     SessionView,
-    TasteRow,
+    TrackLookup,
+    assemble,
     model_words,
 )
-from tui_dj.store import HistoryEvent, HistoryStore, ProfileLock, ProfilePaths
+from tui_dj.store import HistoryStore, ProfileLock, ProfilePaths
 
 if TYPE_CHECKING:
     from tui_dj.learn.agent import DQNAgent
 
 UNDO_DEPTH = 50
-AUTOSAVE_S = 180.0  # "every few minutes"
-RETRY_S = 30.0  # after a failed save (a full disk), try again this much later
 RECENT_REWARDS = 30
-VIEW_ROWS = 15  # rows of "Up next" and of the Q-table in a view
 _COUNTED = {"like": "likes", "finish": "finishes", "skip": "skips", "dislike": "dislikes"}
 OUT_OF_SONGS = ("Every song in this catalog is disliked or kept out, so nothing can play: undo (u), "
                 "forgive a dislike in the history (h), or open another catalog.")
@@ -50,7 +53,7 @@ class _Undo:
 
     learned: Learned
     play_number: int
-    event_uid: str
+    event: Future[str]  # the reaction's event id, once written
     dj: DJSnapshot
     stats: SessionStats
 
@@ -67,11 +70,11 @@ class Session:
         self.read_only = read_only
         self.model_source = model_source
         self.notice = notice
-        self.autosave_s = autosave_s
         self._dj = dj
-        self._agent = agent
         self._metadata = metadata
         self._paths = paths
+        self._saver = ModelSaver(agent, paths.model, metadata, profile=profile, catalog=catalog,
+                                 model_source=model_source, read_only=read_only, autosave_s=autosave_s)
         self._store = store
         self._profile_lock = lock
         self._lock = threading.RLock()
@@ -82,13 +85,12 @@ class Session:
         self._undo: deque[_Undo] = deque(maxlen=UNDO_DEPTH)
         self._stats = SessionStats()
         self._before: dict[int, float] = {}  # each shown song's score before the last reaction
-        self._reactions = int(metadata.get("reactions", metadata.get("feedback_count", 0)))
-        self._track_cache: dict[int, Track] = {}
-        self._dirty = False
-        self._last_save = time.monotonic()
-        self._next_save_try = 0.0
-        self._save_warning: str | None = None
+        self._reactions = reactions_so_far(metadata)
+        self._moved_on = False  # the deprecated feedback() started the next song (see next_track)
+        self._tracks = TrackLookup(catalog)
         self._session_uid = store.start_session(profile, catalog.name, model_source)
+        self._journal = Journal(store, profile, self._session_uid, read_only)
+        self._written_play: int | None = None  # a play the journal wrote with the reaction before it
 
     # -- the things a person does --------------------------------------------------------------
 
@@ -124,17 +126,18 @@ class Session:
             if self._dj.current is None:
                 return self._advance()  # nothing was playing: start
             given = self._reaction
+            learned = None
             if reaction == "like":
                 learned = self._learn("like") if given is None else None
                 return self._view(learned=learned)
-            learned = None
             if reaction == "dislike":
                 if given == "like":
                     self._take_back(self._undo.pop(), how="replaced")
                 learned = self._learn("dislike")
             elif given is None:
                 learned = self._learn("skip", advancing=True)
-            return self._advance(learned)
+            said = self._next_song()
+            return self._view(learned=learned, message=said)
 
     def song_ended(self, play_number: int | None = None) -> SessionView:
         """The song playing reached its end: listened to the end, unless already reacted to; the
@@ -144,7 +147,8 @@ class Session:
             if self._dj.current is None or (play_number is not None and play_number != self._play_number):
                 return self._view()
             learned = self._learn("finish", advancing=True) if self._reaction is None else None
-            return self._advance(learned)
+            said = self._next_song()
+            return self._view(learned=learned, message=said)
 
     def move_on(self, play_number: int | None = None) -> SessionView:
         """The song playing could not be played (its file is gone or broken): the next song starts,
@@ -154,7 +158,7 @@ class Session:
             self._check_open()
             if self._dj.current is None or (play_number is not None and play_number != self._play_number):
                 return self._view()
-            self._dj.banned.add(self._dj.current.row)
+            self._dj.ban(self._dj.current.row)
             return self._advance()
 
     def play(self, song: str | int) -> SessionView:
@@ -189,14 +193,11 @@ class Session:
         with self._lock:
             self._check_open()
             row = self._resolve(song)
-            track = self._track(row)
-            if row not in self._dj.banned:
+            track = self._tracks(row)
+            if not self._dj.forgive(row):
                 return self._view(message=f"{track.name} is not disliked.")
-            self._dj.banned.discard(row)
             self._disliked_before = self._disliked_before - {row}
-            if not self.read_only:
-                self._store.forgive(self.profile, track.track_id)
-            self._dj.rerank()
+            self._journal.run(lambda: self._store.forgive(self.profile, track.track_id))
             if self._dj.current is None:
                 return self._advance(message=f"{track.name} may play again.")
             return self._view(message=f"{track.name} may play again.")
@@ -206,7 +207,7 @@ class Session:
     @property
     def current(self) -> Track | None:
         with self._lock:
-            return None if self._dj.current is None else self._track(self._dj.current.row)
+            return None if self._dj.current is None else self._tracks(self._dj.current.row)
 
     @property
     def stats(self) -> SessionStats:
@@ -235,144 +236,102 @@ class Session:
     def warning(self) -> str | None:
         """A problem the user should see (a full disk, say) while the session carries on."""
         with self._lock:
-            return self._store.warning or self._save_warning
+            return self._store.warning or self._saver.warning
 
     def score(self, song: str | int) -> float:
         """The policy's score (the DQN's Q-value) of playing `song` next, in the state now."""
         with self._lock:
-            row = np.array([self._resolve(song)], np.int64)
-            return float(self._dj.policy.decide(self._dj.songs, self._dj.trace, row, self._dj.policy_rng).scores[0])
+            return self._dj.score(self._resolve(song))
 
     def search(self, query: str, limit: int = 20) -> list[Track]:
         with self._lock:
-            return [self._track(i) for i in self.catalog.search(query, limit)]
+            return [self._tracks(i) for i in self.catalog.search(query, limit)]
 
-    def history(self, limit: int = 50) -> list[HistoryEvent]:
+    def history(self, limit: int = 50) -> list[HistoryRow]:
         """This profile's latest events, newest first (taken-back ones left out)."""
         with self._lock:
+            self._journal.settle()
             if not self.read_only:
                 self._store.flush()
-            return self._store.events(self.profile, limit)
+            return [HistoryRow(e.time, e.kind, e.track_id, e.name, e.artist, e.reward, e.reverted)
+                    for e in self._store.events(self.profile, limit)]
 
     # -- the rules, inside the lock ----------------------------------------------------------------
 
     def _learn(self, reaction: str, advancing: bool = False) -> Learned:
         """Record and learn from a reaction to the song playing (`advancing`: the next song starts
-        right after, so the queue need not be ranked in between)."""
+        right after, so the queue need not be ranked in between).
+
+        The history is written first, on the journal's thread, while the DJ learns: with the play
+        of the song that starts next when that song is already known (one commit for both)."""
         start = time.perf_counter()
         dj = self._dj
         assert dj.current is not None
-        track = self._track(dj.current.row)
+        track = self._tracks(dj.current.row)
         reward = REWARDS[reaction]
+        upcoming = dj.upcoming() if advancing else None
+        self._written_play = upcoming
+        event = self._journal.event(reaction, track, reward,
+                                    then_plays=None if upcoming is None else self._tracks(upcoming))
         snap, stats_before = dj.snapshot(), self._stats
-        self._before = self._scores()
+        self._before = dj.scores()
         loss = dj.react(reaction, reward, rerank=not advancing)
-        uid, saved = ("", False) if self.read_only else self._store.add_event(
-            profile=self.profile, session=self._session_uid, kind=reaction, track=track, reward=reward)
         update_ms = (time.perf_counter() - start) * 1000.0
-        learned = Learned(reaction, reward, track, update_ms, loss, saved)
+        learned = Learned(reaction, reward, track, update_ms, loss, saved=False)  # `_view` says if it is
         s = self._stats
         self._stats = replace(s, total_reward=s.total_reward + reward, last_update_ms=update_ms,
                               recent_rewards=(s.recent_rewards + (reward,))[-RECENT_REWARDS:],
                               **{_COUNTED[reaction]: getattr(s, _COUNTED[reaction]) + 1})
-        self._undo.append(_Undo(learned, self._play_number, uid, snap, stats_before))
+        self._undo.append(_Undo(learned, self._play_number, event, snap, stats_before))
         self._reaction = reaction
         self._reactions += 1
-        self._dirty = True
-        self._maybe_autosave()
+        self._saver.dirty = True
+        self._saver.maybe_save(self._reactions)
         return learned
 
     def _take_back(self, entry: _Undo, how: Literal["undo", "replaced"]) -> None:
-        self._dj.restore(entry.dj)
-        self._dj.banned |= self._disliked_before
+        self._dj.take_back(entry.dj, self._disliked_before)
         self._stats = replace(entry.stats, plays=self._stats.plays, last_update_ms=self._stats.last_update_ms)
         if entry.play_number == self._play_number:
             self._reaction = None
         self._reactions = max(0, self._reactions - 1)
-        self._dirty = True
-        if not self.read_only and entry.event_uid:
-            self._store.revert(entry.event_uid, how)
+        self._saver.dirty = True
+        uid = entry.event.result()  # written by an earlier call, which waited for it
+        if uid:
+            self._journal.run(lambda: self._store.revert(uid, how))
             if how == "undo":
-                self._store.add_event(profile=self.profile, session=self._session_uid, kind="undo",
-                                      track=entry.learned.track, reward=None)
+                self._journal.event("undo", entry.learned.track, None)
 
-    def _advance(self, learned: Learned | None = None, message: str | None = None,
-                 replaced: int | None = None) -> SessionView:
+    def _advance(self, learned: Learned | None = None, message: str | None = None) -> SessionView:
+        said = self._next_song()
+        return self._view(learned=learned, message=message or said)
+
+    def _next_song(self) -> str | None:
+        """The next song starts (and the history says so); what to say when nothing can play."""
         pick = self._dj.advance()
+        written, self._written_play = self._written_play, None
         self._reaction = None
         if pick is None:
-            return self._view(learned=learned, message=message or OUT_OF_SONGS)
+            return OUT_OF_SONGS
         self._play_number += 1
         self._stats = replace(self._stats, plays=self._stats.plays + 1)
-        if not self.read_only:
-            self._store.add_event(profile=self.profile, session=self._session_uid, kind="play",
-                                  track=self._track(pick.row), reward=None)
-        return self._view(learned=learned, message=message, replaced=replaced)
+        if pick.row != written:  # not known in advance (a dislike may replace the head)
+            self._journal.event("play", self._tracks(pick.row), None)
+        return None
 
     def _choose(self, song: str | int) -> None:
         """The person chose a song: it goes first in "Up next", and the history says so."""
         row = self._resolve(song)
-        if not self.read_only:
-            self._store.add_event(profile=self.profile, session=self._session_uid, kind="choose",
-                                  track=self._track(row), reward=None)
+        self._journal.event("choose", self._tracks(row), None)
         self._dj.choose(row, now=False)
 
-    def _scores(self) -> dict[int, float]:
-        dj = self._dj
-        scores = dict(dj.ranked)
-        if dj.head is not None and dj.head_score is not None:
-            scores[dj.head.row] = dj.head_score
-        return scores
-
-    def _view(self, learned: Learned | None = None, message: str | None = None,
-              replaced: int | None = None, rows: int = VIEW_ROWS) -> SessionView:
-        dj = self._dj
-        self._fetch([*dj.chosen, *(r for r, _ in dj.ranked[:rows]), *self._scores()]
-                    + ([dj.head.row] if dj.head is not None else []))
-        queue = [QueueEntry(self._track(r), "chosen") for r in dj.chosen]
-        if dj.head is not None:
-            queue.append(QueueEntry(self._track(dj.head.row), dj.head.why))
-        queue += [QueueEntry(self._track(r), "best") for r, _ in dj.ranked[: max(0, rows - len(queue))]]
-        head = dj.head.row if dj.head is not None else None
-        scored = sorted(self._scores().items(), key=lambda item: -item[1])[:rows]
-        q_rows = tuple(QRow(self._track(r), q, None if r not in self._before else q - self._before[r], r == head)
-                       for r, q in scored)
-        taste = dj.trace.taste()
-        raw = self.catalog.scaler.inverse(taste)
-        return SessionView(
-            now_playing=None if dj.current is None else self._track(dj.current.row),
-            play_number=self._play_number,
-            reaction=self._reaction,
-            queue=tuple(queue[:rows]),
-            q_rows=q_rows,
-            taste=tuple(TasteRow(name, float(raw[i]), float(taste[i])) for i, name in enumerate(FEATURES)),
-            stats=self._stats,
-            learned=learned,
-            replaced=None if replaced is None else self._track(replaced),
-            message=message,
-            out_of_songs=dj.current is None and self._play_number > 0,
-            read_only=self.read_only,
-            notice=self.notice,
-            warning=self._store.warning or self._save_warning,
-            reacted=tuple((r, x) for r, x in zip(dj.trace.played, dj.trace.reactions, strict=True) if x),
-        )
-
-    def _track(self, index: int) -> Track:
-        track = self._track_cache.get(index)
-        if track is None:
-            self._fetch([index])
-            track = self._track_cache[index]
-        return track
-
-    def _fetch(self, rows: list[int]) -> None:
-        """Look the songs of `rows` up in one go, those not already at hand."""
-        missing = [r for r in dict.fromkeys(rows) if r not in self._track_cache]
-        if not missing:
-            return
-        if len(self._track_cache) > 4096:
-            self._track_cache.clear()
-        for track in self.catalog.tracks_at(missing):
-            self._track_cache[track.index] = track
+    def _view(self, learned: Learned | None = None, message: str | None = None) -> SessionView:
+        extras = Extras(self._play_number, self._reaction, self._stats, learned, message,
+                        self.read_only, self.notice)
+        view = assemble(self._dj, self._tracks, self._before, extras)  # while the journal writes
+        on_disk = self._journal.settle()
+        return replace(view, learned=None if learned is None else replace(learned, saved=on_disk),
+                       warning=self._store.warning or self._saver.warning)
 
     def _find(self, query: str) -> int:
         """The song a person means by `query`: a track id, a genre's most typical song, else the
@@ -404,34 +363,19 @@ class Session:
 
     # -- saving ----------------------------------------------------------------------------------
 
-    def _maybe_autosave(self) -> None:
-        now = time.monotonic()
-        if self._dirty and now - self._last_save >= self.autosave_s and now >= self._next_save_try:
-            self._save()
+    @property
+    def autosave_s(self) -> float:
+        """Seconds between the model's saves while a session learns."""
+        return self._saver.autosave_s
 
-    def _save(self) -> bool:
-        if self.read_only or self._agent is None:
-            return True
-        metadata = dict(self._metadata)
-        metadata.update(profile=self.profile, reactions=self._reactions, catalog=self.catalog.name,
-                        catalog_fingerprint=self.catalog.fingerprint,
-                        base_model=str(self._metadata.get("base_model", self.model_source)), saved_at=time.time())
-        metadata.pop("feedback_count", None)
-        try:
-            self._agent.save(self._paths.model, metadata)
-        except TuiDjError as exc:
-            self._save_warning = f"{exc} tui-dj tries again in {RETRY_S:.0f} s."
-            self._next_save_try = time.monotonic() + RETRY_S
-            return False
-        self._save_warning = None
-        self._dirty = False
-        self._last_save = time.monotonic()
-        return True
+    @autosave_s.setter
+    def autosave_s(self, seconds: float) -> None:
+        self._saver.autosave_s = seconds
 
     def save(self) -> bool:
         """Save the profile's model now (atomic); False, with `warning` set, if it failed."""
         with self._lock:
-            return self._save()
+            return self._saver.save(self._reactions)
 
     def close(self) -> None:
         """Save the model, end the session in the history and release the profile."""
@@ -441,9 +385,10 @@ class Session:
             self._closed = True
             problem = None
             try:
+                self._journal.close()
                 if not self.read_only:
-                    if self._dirty and not self._save():
-                        problem = self._save_warning
+                    if self._saver.dirty and not self._saver.save(self._reactions):
+                        problem = self._saver.final_problem()
                     self._store.end_session(self._session_uid)
                     if not self._store.flush():
                         problem = problem or self._store.warning
@@ -452,11 +397,38 @@ class Session:
                 if self._profile_lock is not None:
                     self._profile_lock.release()
             if problem:
-                raise TuiDjError(problem.replace(f" tui-dj tries again in {RETRY_S:.0f} s.", ""))
+                raise TuiDjError(problem)
 
     def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- the names of 0.1, kept for one version ---------------------------------------------------
+
+    def next_track(self) -> Track | None:
+        """Deprecated since 0.2: `start()` plays the first song; a song moves on by itself with
+        `react()` (skip, dislike) or `song_ended()`. Returns the song now playing, as 0.1 did."""
+        _deprecated("next_track()", "start() for the first song, then react() or song_ended()")
+        with self._lock:
+            if self._moved_on:  # feedback() already started the next song, as react() does now
+                self._moved_on = False
+                return self.view().now_playing
+            view = self.start() if self._dj.current is None else self.song_ended()
+            return view.now_playing
+
+    def feedback(self, reaction: str) -> Learned | None:
+        """Deprecated since 0.2: `react(reaction)`, or `song_ended()` for "finish". Returns what
+        was learned, as 0.1 did; the next `next_track()` keeps the song that reaction started."""
+        _deprecated("feedback()", "react('like' | 'skip' | 'dislike'), or song_ended() for 'finish'")
+        with self._lock:
+            view = self.song_ended() if reaction == "finish" else self.react(reaction)
+            self._moved_on = reaction != "like"
+            return view.learned
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"Session.{old} is deprecated and goes in tui-dj 0.3; use {new}.", DeprecationWarning,
+                  stacklevel=3)
 

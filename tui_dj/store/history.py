@@ -47,6 +47,7 @@ class HistoryStore:
         self.warning: str | None = None
         self._lock = threading.RLock()
         self._pending: list[tuple[str, tuple[Any, ...]]] = []
+        self._together = 0  # inside `together()`: writes wait for its one commit
         self._conn = self._connect(BUSY_TIMEOUT_S if busy_timeout_s is None else busy_timeout_s)
 
     # -- opening ----------------------------------------------------------------------------
@@ -135,7 +136,20 @@ class HistoryStore:
             self._pending.extend(statements)
             if len(self._pending) > MAX_PENDING:
                 del self._pending[: len(self._pending) - MAX_PENDING]
-            return self._flush_locked()
+            return False if self._together else self._flush_locked()
+
+    @contextlib.contextmanager
+    def together(self) -> Iterator[None]:
+        """The writes inside the block are committed in one transaction at its end: one fsync for a
+        reaction and the play it starts, not one each. Afterwards `pending` is 0 if they reached the disk."""
+        with self._lock:
+            self._together += 1
+            try:
+                yield
+            finally:
+                self._together -= 1
+            if not self._together:
+                self.flush()
 
     def flush(self) -> bool:
         """Retry what is pending; True when nothing is left unwritten."""

@@ -272,12 +272,10 @@ class DJApp(App[str | None]):
             self.screen.reload()
 
     def _tell(self, view: SessionView) -> None:
-        """What a view says once: a message, a replaced head, a warning that is new."""
+        """What a view says once: a message, a warning that is new."""
         if view.message and not self._told_lately(view.message):
             self.notify(view.message, timeout=8 if view.out_of_songs else 4,
                         severity="warning" if view.out_of_songs else "information")
-        if view.replaced is not None:
-            self.notify(f"After the dislike, {view.replaced.name} is no longer next.", timeout=4)
         if view.warning and (self.view is None or view.warning != self.view.warning):
             self.notify(view.warning, title="carrying on", severity="warning", timeout=10)
 

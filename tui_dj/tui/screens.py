@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Input, Label
 from textual.worker import get_current_worker
 
 from tui_dj.catalog.model import Track
-from tui_dj.store import HistoryEvent
+from tui_dj.session.view import HistoryRow
 from tui_dj.tui.fast_table import LiveTable
 from tui_dj.tui.messages import Requested
 from tui_dj.tui.widgets import Column, cell, columns, order
@@ -114,7 +114,7 @@ class HistoryTable(LiveTable):
         return order(columns(width, fixed, (("name", "Song", 3), ("artist", "Artist", 2))),
                      ("when", "kind", "name", "artist", "reward"))
 
-    def cells(self, event: HistoryEvent, index: int) -> dict[str, Any]:
+    def cells(self, event: HistoryRow, index: int) -> dict[str, Any]:
         reward = "" if event.reward is None else f"{event.reward:+.2f}"
         return {"when": cell(_when(event.time)), "kind": cell(EVENT_WORDS.get(event.kind, event.kind)),
                 "name": cell(event.name),
@@ -131,10 +131,10 @@ class HistoryScreen(_Loading):
                 tooltip="forgive the highlighted dislike"),
     ]
 
-    def __init__(self, events: Callable[[], list[HistoryEvent]]) -> None:
+    def __init__(self, events: Callable[[], list[HistoryRow]]) -> None:
         super().__init__()
         self._events_fn = events
-        self._events: list[HistoryEvent] = []
+        self._events: list[HistoryRow] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="history-box", classes="dialog"):
