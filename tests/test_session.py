@@ -376,6 +376,8 @@ def test_the_names_of_0_1_still_work_and_name_their_successors(tmp_path: Path) -
             assert s.next_track() != second  # after a like, next_track moves on as before
         kinds = [(e.kind, e.name) for e in s.history(10) if e.kind != "play"]
         assert kinds[:2] == [("like", second.name), ("skip", first.name)]
+        with pytest.warns(DeprecationWarning, match=r"view.queue\[0\] is what plays next"):
+            assert s.react("dislike").replaced is None
 
 
 def test_a_reaction_says_it_is_on_disk_once_its_call_returns(tmp_path: Path) -> None:

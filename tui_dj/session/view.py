@@ -4,6 +4,7 @@ scripts, and how it is put together from the DJ's state."""
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,15 @@ class SessionView:
     notice: str | None = None  # said when the session opened (read-only, say)
     warning: str | None = None  # a problem the session carries on with (a full disk, say)
     reacted: tuple[tuple[int, str], ...] = ()  # (catalog row, reaction) of the recent songs, oldest first
+
+    @property
+    def replaced(self) -> None:
+        """Deprecated since 0.2: a dislike no longer replaces the head of Up next, so this is
+        always None (it named the head a dislike had replaced)."""
+        warnings.warn("SessionView.replaced is deprecated and goes in tui-dj 0.3: a dislike no longer "
+                      "replaces the head of Up next (view.queue[0] is what plays next).", DeprecationWarning,
+                      stacklevel=2)
+        return None
 
 
 @dataclass(frozen=True)
