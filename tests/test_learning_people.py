@@ -12,7 +12,7 @@ from tui_dj.catalog import builtin_catalog
 from tui_dj.errors import TuiDjError
 from tui_dj.learn.candidates import CandidateGenerator
 from tui_dj.learn.families import draw
-from tui_dj.learn.guard import FORCE_AFTER, STALE_AFTER, cover, guarded_candidates
+from tui_dj.learn.guard import FORCE_AFTER, SEARCH_REGIONS, STALE_AFTER, guarded_candidates
 from tui_dj.learn.simulate import Streams
 from tui_dj.learn.songs import SongTable
 from tui_dj.learn.trace import SessionTrace
@@ -21,6 +21,7 @@ from tui_dj.session import open_session
 CATALOG = builtin_catalog()
 SONGS = SongTable.from_catalog(CATALOG)
 GENERATOR = CandidateGenerator(SONGS.features, seed=0)
+RNG = np.random.default_rng(0)
 
 
 def _trace(rows: list[int], reactions: list[str]) -> SessionTrace:
@@ -40,7 +41,7 @@ def test_after_a_rejection_only_songs_near_what_worked_may_play() -> None:
     for run in range(1, STALE_AFTER):
         rejected = _far_from(liked, run)
         trace = _trace([liked, *rejected], ["like"] + ["skip"] * run)
-        allowed = guarded_candidates(GENERATOR, trace, np.array([liked, *rejected]))
+        allowed = guarded_candidates(GENERATOR, trace, np.array([liked, *rejected]), RNG)
         assert allowed is not None and len(allowed)
         x = SONGS.features[allowed]
         to_liked = np.sqrt(((x - SONGS.features[liked]) ** 2).sum(1))
@@ -53,17 +54,28 @@ def test_after_a_rejection_only_songs_near_what_worked_may_play() -> None:
 
 def test_nothing_narrows_while_things_go_well() -> None:
     trace = _trace([1, 2, 3], ["like", "finish", "like"])
-    assert guarded_candidates(GENERATOR, trace, np.array([1, 2, 3])) is None
+    assert guarded_candidates(GENERATOR, trace, np.array([1, 2, 3]), RNG) is None
 
 
 def test_a_cold_start_that_finds_nothing_searches_where_nothing_was_rejected() -> None:
     rejected = _far_from(0, 1) + _far_from(5, 1) + [0, 5]
     trace = _trace(rejected, ["skip", "dislike", "skip", "skip"])
-    allowed = guarded_candidates(GENERATOR, trace, np.array(rejected))
-    assert allowed is not None and len(allowed) == 1
-    assert np.array_equal(allowed, cover(GENERATOR, trace, np.array(rejected)))
+    allowed = guarded_candidates(GENERATOR, trace, np.array(rejected), RNG)
+    assert allowed is not None and 1 <= len(allowed) <= SEARCH_REGIONS
     gap = np.sqrt(((SONGS.features[:, None] - SONGS.features[rejected][None]) ** 2).sum(-1)).min(1)
-    assert gap[allowed[0]] > np.quantile(gap, 0.75)  # among the songs least like anything rejected
+    assert (gap[allowed] > np.quantile(gap, 0.5)).all()  # among the songs least like anything rejected
+    regions = [next(j for j, members in enumerate(GENERATOR.regions) if row in members) for row in allowed]
+    assert len(set(regions)) == len(allowed)  # one song from each of several regions
+
+
+def test_when_what_worked_stops_working_the_search_widens_from_it() -> None:
+    liked = 10
+    rejected = [int(i) for i in np.argsort(((SONGS.features - SONGS.features[liked]) ** 2).sum(1))[1:STALE_AFTER + 1]]
+    trace = _trace([liked, *rejected], ["like"] + ["skip"] * STALE_AFTER)
+    allowed = guarded_candidates(GENERATOR, trace, np.array([liked, *rejected]), RNG)
+    assert allowed is not None and len(allowed) <= SEARCH_REGIONS
+    d = np.sqrt(((SONGS.features - SONGS.features[liked]) ** 2).sum(1))
+    assert np.median(d[allowed]) < np.median(d)  # outward from the liked song, not far away
 
 
 def _play(listener, session, songs: int) -> list[str]:

@@ -121,13 +121,10 @@ def test_a_reaction_moves_the_q_values_the_right_way() -> None:
     from tui_dj.learn.dj import DJ
     from tui_dj.learn.model_file import default_model_path, load_agent
     from tui_dj.learn.simulate import make_listener
-    from tui_dj.learn.warm_start import warm_start
     from tui_dj.session.opening import SessionPolicy
 
     generator = CandidateGenerator(SONGS.features)
     agent = load_agent(default_model_path())[0]
-    agent.new_replay(5000)
-    warm_start(agent, SONGS, generator, 512, seed=0)
     policy = SessionPolicy(agent)
     moved: dict[str, list[tuple[float, float]]] = {"like": [], "finish": [], "skip": [], "dislike": []}
     for session in range(20):
@@ -147,10 +144,12 @@ def test_a_reaction_moves_the_q_values_the_right_way() -> None:
             dj.advance()
     likes, rejects = np.array(moved["like"]), np.array(moved["skip"] + moved["dislike"])
     assert len(likes) >= 100 and len(rejects) >= 50
-    # The neighbours are the songs that could play next. The rated song itself cannot (it was
-    # just played); after a skip the online step can still raise its Q when the future it leads to
-    # looks better than the network thought, so its bar is lower.
-    assert (likes[:, 0] > 0).mean() >= 0.9 and (likes[:, 1] > 0).mean() >= 0.9
+    # The neighbours are the songs that could play next, the Q-table's rows. The rated song itself
+    # cannot (it was just played, and is never a row): the network scores it as a near-repeat of
+    # the song playing, and the refit of the output layer (0.2) moves that score less surely than
+    # the old gradient step did (measured: up after 75% of likes, down after 87% of rejections),
+    # so its bars are lower than the neighbours'.
+    assert (likes[:, 0] > 0).mean() >= 0.7 and (likes[:, 1] > 0).mean() >= 0.9
     assert (rejects[:, 0] < 0).mean() >= 0.65 and (rejects[:, 1] < 0).mean() >= 0.9
     assert likes[:, 1].mean() > 0.05 and rejects[:, 1].mean() < -0.05
 

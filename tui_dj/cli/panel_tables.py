@@ -56,8 +56,17 @@ def _short(value: float) -> str:
     return f"{value:.2f}".removeprefix("0") if value < 1 else f"{value:.1f}"
 
 
+# Policy names short enough for the families table at 80 columns.
+SHORT_NAMES = {"liked-mean-diverse": "likes+div", "liked-mean": "likes"}
+
+
+def _bound(value: float) -> str:
+    """An interval's end in a few characters (a bootstrap over a median near 0 can run to 10^7)."""
+    return f"{value:.1f}" if value < 10 else f"{value:.0f}" if value < 100 else "99+"
+
+
 def _ratio(ratio: dict[str, float] | None) -> str:
-    return "" if ratio is None else f"{ratio['median']:.2f} [{ratio['low']:.1f}-{ratio['high']:.1f}]"
+    return "" if ratio is None else f"{ratio['median']:.2f} [{_bound(ratio['low'])}-{_bound(ratio['high'])}]"
 
 
 def family_tables(summary: dict[str, Any]) -> list[Table]:
@@ -74,7 +83,7 @@ def family_tables(summary: dict[str, Any]) -> list[Table]:
         best = e.get("best_baseline")
         verdict.add_row(
             family,
-            "" if best is None else f"{best} {_short(e['policies'][best]['late']['median'])}",
+            "" if best is None else f"{SHORT_NAMES.get(best, best)} {_short(e['policies'][best]['late']['median'])}",
             "" if dqn is None else f"{_short(dqn['late']['median'])} [{_short(dqn['late']['low'])}-"
                                    f"{_short(dqn['late']['high'])}]",
             _ratio(e.get("dqn_vs_best")),
@@ -98,7 +107,8 @@ def family_notes(summary: dict[str, Any]) -> list[str]:
     lines = [
         f"score: like rate over songs 21-{songs}; lazy and implicit (who seldom or never press like): "
         "the share of the songs they heard that they love. best baseline: the highest median of that "
-        "family, the oracle and the DQN left out. dqn-frozen: the same DQN, the online update off. "
+        "family, the oracle and the DQN left out (likes: near my likes, liked-mean; likes+div: the "
+        "same with diversity). dqn-frozen: the same DQN, the online update off. "
         "dqn ÷ best: the medians' ratio [95% interval, listeners paired]. runs: the longest run of "
         "skips and dislikes after the first like or finish (median/worst over the listeners), then "
         "the worst anywhere, cold start included. Songs 41 on, every listener and the frozen DQN's "

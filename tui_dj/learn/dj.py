@@ -192,7 +192,7 @@ class DJ:
             if len(rows):
                 break
         assert rows is not None
-        allowed = guarded_candidates(self.generator, self.trace, excluded) if self.policy.guarded else None
+        allowed = guarded_candidates(self.generator, self.trace, excluded, self.rng) if self.policy.guarded else None
         if allowed is not None:
             rows = np.concatenate([allowed, rows[~np.isin(rows, allowed)]])
         shown = np.fromiter((r for r, _ in self.ranked), np.int64) if self.steady else np.zeros(0, np.int64)

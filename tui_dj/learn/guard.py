@@ -10,12 +10,13 @@ set) narrow after rejections, and the network chooses among what is left:
   near the latest liked songs (else heard out), closer to them than to any rejected song, and not
   the same song again ("return toward what worked"); after `FORCE_AFTER`, only the nearest two of
   those per song;
-- after `STALE_AFTER` rejections in a row what worked has stopped working (a mood that turned): the
-  search widens outward from it, one region of the catalog not yet rejected at a time, nearest
-  first;
-- before anything was liked or let play, after `COLD_AFTER` rejections the DJ searches afresh: the
-  song in the middle of the region of the catalog farthest from every rejected song, so a cold
-  start covers the catalog's sounds instead of drifting ever further one way.
+- after `STALE_AFTER` rejections in a row what worked has stopped working (a mood that turned): a
+  search afresh widens outward from it, through the regions of the catalog no rejection lies in,
+  nearest first;
+- before anything was liked or let play, after `COLD_AFTER` rejections, a search afresh covers
+  the catalog: the regions farthest from every rejected song first, instead of drifting ever
+  further one way. A search offers one song from each of a few such regions, drawn at random
+  (the one least like anything rejected), and the network chooses.
 
 Training runs under the same rail, so the network learns to choose well inside it.
 """
@@ -34,6 +35,8 @@ COLD_AFTER = 3  # rejections before anything was liked after which the DJ covers
 NEAR_PER_ANCHOR = 6
 ANCHORS = 3  # the latest liked (else heard-out) songs the DJ returns to
 SAME_SONG = 0.06  # closer than this sounds like the same song again: not a way back
+SEARCH_REGIONS = 6  # regions a search afresh offers a song from at once
+PER_REGION = 4  # songs drawn from each, of which the one least like anything rejected is offered
 
 
 def _positives(trace: SessionTrace) -> list[np.ndarray]:
@@ -59,9 +62,10 @@ def _ways_back(generator: CandidateGenerator, anchor: np.ndarray, count: int, ex
     return near[keep][:count]
 
 
-def guarded_candidates(generator: CandidateGenerator, trace: SessionTrace,
-                       excluded: np.ndarray) -> np.ndarray | None:
-    """The rows the DQN may choose from now; None when the usual candidates apply."""
+def guarded_candidates(generator: CandidateGenerator, trace: SessionTrace, excluded: np.ndarray,
+                       rng: np.random.Generator) -> np.ndarray | None:
+    """The rows the DQN may choose from now; None when the usual candidates apply. `rng`: the
+    candidates' random stream (a search afresh draws songs from regions)."""
     run = trace.skip_streak()
     if run < NARROW_AFTER:
         return None
@@ -73,52 +77,48 @@ def guarded_candidates(generator: CandidateGenerator, trace: SessionTrace,
         rows = np.unique(np.concatenate(picks)).astype(np.int64)
         if len(rows):
             return rows
-    if positives:
-        return widen(generator, trace, excluded, np.asarray(positives))
-    if run < COLD_AFTER:
+    if not positives and run < COLD_AFTER:
         return None
-    return cover(generator, trace, excluded)
+    return search(generator, trace, excluded, rng, np.asarray(positives) if positives else None)
 
 
 def _untried(generator: CandidateGenerator, rejected: np.ndarray) -> np.ndarray:
     """The regions of the catalog no rejected song lies in (each song counted in the region whose
-    middle is nearest), as a boolean mask over `generator.region_centres`."""
+    middle is nearest), as a boolean mask over `generator.region_centres`; every region once each
+    has had a rejection."""
     centres = generator.region_centres
     tried = np.zeros(len(centres), bool)
     if len(rejected):
         tried[np.argmin(((rejected[:, None] - centres[None]) ** 2).sum(-1), axis=1)] = True
-    return ~tried
+    return ~tried if not tried.all() else np.ones(len(centres), bool)
 
 
-def widen(generator: CandidateGenerator, trace: SessionTrace, excluded: np.ndarray,
-          positives: np.ndarray) -> np.ndarray | None:
-    """What worked stopped working (a mood that turned): the song in the middle of the region
-    nearest what worked that no rejection lies in, so the search widens outward from the taste
-    one new region at a time rather than jumping far."""
-    centres = generator.region_centres
-    untried = _untried(generator, trace.rejected())
-    gap = np.sqrt(((centres[:, None] - positives[None]) ** 2).sum(-1)).min(1)
-    gap[~untried] = np.inf
-    for j in np.argsort(gap, kind="stable"):
-        if not np.isfinite(gap[j]):
-            break
-        near = generator.nearest(centres[j], 1, excluded)
-        if len(near):
-            return near.astype(np.int64)
-    return None  # every region has had a rejection: the network's own candidates
-
-
-def cover(generator: CandidateGenerator, trace: SessionTrace, excluded: np.ndarray) -> np.ndarray | None:
-    """A search that found nothing: the song in the middle of the region of the catalog farthest
-    from every rejected song (farthest-point search: the regions a run of rejections left out)."""
+def search(generator: CandidateGenerator, trace: SessionTrace, excluded: np.ndarray, rng: np.random.Generator,
+           toward: np.ndarray | None) -> np.ndarray | None:
+    """A search afresh, among the regions of the catalog no rejected song lies in: the
+    `SEARCH_REGIONS` nearest what worked (`toward`: the search widens outward from it) or, before
+    anything worked, the ones farthest from every rejected song (farthest-point search: a cold
+    start covers the catalog instead of drifting one way). From each, of a few songs drawn at
+    random, the one least like anything rejected; the network chooses among them."""
     rejected = trace.rejected()
     centres = generator.region_centres
-    if len(rejected):
-        gap = np.sqrt(((centres[:, None] - rejected[None]) ** 2).sum(-1)).min(1)
+    untried = _untried(generator, rejected)
+    if toward is not None:
+        key = np.sqrt(((centres[:, None] - toward[None]) ** 2).sum(-1)).min(1)
+    elif len(rejected):
+        key = -np.sqrt(((centres[:, None] - rejected[None]) ** 2).sum(-1)).min(1)
     else:
-        gap = np.ones(len(centres), np.float32)
-    for j in np.argsort(-gap, kind="stable"):
-        near = generator.nearest(centres[j], 1, excluded)
-        if len(near):
-            return near.astype(np.int64)
-    return None
+        key = rng.random(len(centres))
+    blocked = np.zeros(generator.n, bool)
+    blocked[excluded] = True
+    picks = []
+    for j in [j for j in np.argsort(key, kind="stable") if untried[j]][:SEARCH_REGIONS]:
+        members = generator.regions[j][~blocked[generator.regions[j]]]
+        if len(members) == 0:
+            continue
+        drawn = rng.choice(members, size=min(PER_REGION, len(members)), replace=False)
+        if len(rejected):
+            x = generator.features[drawn]
+            drawn = drawn[np.argsort(-np.sqrt(((x[:, None] - rejected[None]) ** 2).sum(-1)).min(1))]
+        picks.append(int(drawn[0]))
+    return np.array(picks, np.int64) if picks else None
