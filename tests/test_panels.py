@@ -352,10 +352,14 @@ def test_leave_one_out_trains_without_the_family_tests_on_it_and_reuses_the_mode
     model = tmp_path / "without-implicit" / "dqn.pt"
     import json
 
-    from tui_dj.learn.agent import read_state
+    from tui_dj.learn.model_file import read_state
 
     meta = json.loads(read_state(model)["metadata"])
     assert meta["train_config"]["env"]["leave_out"] == "implicit"
     stamp = model.stat().st_mtime_ns
     leave_one_out(spec, ["implicit"], None, tmp_path, songs=24, episodes=2)
     assert model.stat().st_mtime_ns == stamp  # trained once, then reused
+    from tui_dj.learn.train import last_checkpoint
+
+    leave_one_out(spec, ["implicit"], None, tmp_path, songs=24, episodes=3)  # a run shorter than asked
+    assert last_checkpoint(tmp_path / "without-implicit") == 3  # goes on, rather than being reused

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from tui_dj.catalog import Catalog, builtin_catalog, load_catalog
-from tui_dj.config import load_config
+from tui_dj.config import TrainConfig, load_config
 from tui_dj.learn.simulate import EARLY
 from tui_dj.learn.stats import paired_ratio, resamples
-from tui_dj.learn.train import MODEL_FILE, train
+from tui_dj.learn.train import MODEL_FILE, last_checkpoint, train
 from tui_dj.panels.families import score
 from tui_dj.panels.run import SONGS, PanelSpec, run_panel
 
@@ -32,13 +32,20 @@ def _catalog(spec: PanelSpec) -> Catalog:
     return builtin_catalog() if spec.catalog is None else load_catalog(Path(spec.catalog))
 
 
+def _config(family: str, episodes: int | None) -> TrainConfig:
+    return load_config(None, {"env.leave_out": family, "episodes": episodes})
+
+
 def _train_without(family: str, catalog_dir: str | None, out: str, episodes: int | None) -> str:
-    """Train the default model without `family` into `out` (in a worker process); its model file."""
+    """Train the default model without `family` into `out` (in a worker process), going on from
+    its checkpoint when an earlier run was interrupted; its model file."""
     import torch
 
     torch.set_num_threads(1)
     spec = PanelSpec("families", catalog_dir)
-    train(load_config(None, {"env.leave_out": family, "episodes": episodes}), _catalog(spec), Path(out))
+    config = _config(family, episodes)
+    resume = last_checkpoint(Path(out)) is not None
+    train(config, _catalog(spec), Path(out), resume=resume, episodes=config.episodes)
     return str(Path(out) / MODEL_FILE)
 
 
@@ -47,7 +54,8 @@ def models_without(spec: PanelSpec, families: list[str], folder: Path, workers: 
                    episodes: int | None = None) -> dict[str, str]:
     """The model trained without each family, trained where it is missing (two at a time)."""
     paths = {f: str(folder / f"without-{f}") for f in families}
-    missing = [f for f in families if not (Path(paths[f]) / MODEL_FILE).is_file()]
+    # A model file alone is not a finished run: training checkpoints every minute as well.
+    missing = [f for f in families if last_checkpoint(Path(paths[f])) != _config(f, episodes).episodes]
     done = len(families) - len(missing)
     if on_progress is not None:
         on_progress(done, len(families))
