@@ -387,3 +387,19 @@ def test_a_reaction_says_it_is_on_disk_once_its_call_returns(tmp_path: Path) -> 
         assert view.learned is not None and view.learned.saved
         with HistoryStore.open(tmp_path, read_only=True) as other:  # another reader sees both at once
             assert [e.kind for e in other.events("default", 2)] == ["play", "skip"]
+
+
+def test_up_next_shows_no_song_played_this_session_while_unplayed_ones_remain(tmp_path: Path) -> None:
+    """Issue 17: in a 7-song catalog, Up next held songs already played. A played song may come
+    back only once every song has played."""
+    catalog = builtin_catalog(7, seed=3)
+    with open_session(catalog=catalog, data_dir=tmp_path, seed=1) as s:
+        view = s.start()
+        played: set[str] = set()
+        for _ in range(6):
+            assert view.now_playing is not None
+            played.add(view.now_playing.track_id)
+            queue = [e.track.track_id for e in view.queue]
+            assert queue and not played & set(queue)
+            assert len(queue) == 7 - len(played)  # every song not yet played, and only those
+            view = s.react("skip")
