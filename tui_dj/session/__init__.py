@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tui_dj.learn.rewards import REWARDS  # the reward of each reaction (the console's chart)
 from tui_dj.session.view import (
     HistoryRow,
     Learned,
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from tui_dj.session.opening import open_session
     from tui_dj.session.session import Session
 
-__all__ = ["HistoryRow", "Learned", "QRow", "QueueEntry", "Session", "SessionStats", "SessionView", "TasteRow",
+__all__ = ["REWARDS", "HistoryRow", "Learned", "QRow", "QueueEntry", "Session", "SessionStats", "SessionView", "TasteRow",
            "open_session"]
 
 

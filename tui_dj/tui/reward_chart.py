@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.widget import Widget
 
-from tui_dj.learn.rewards import REWARDS
+from tui_dj.session import REWARDS
 
 RISING = " ▁▂▃▄▅▆▇█"  # a gain, in eighths of +1, growing up from the zero line
 HANGING = " ▔▔▀▀▀██"  # a loss, hanging down from the zero line (the terminal has fewer top blocks)
