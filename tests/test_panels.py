@@ -313,7 +313,7 @@ def test_the_families_tables_fit_80_columns_with_the_longest_names() -> None:
         console.print(line)
     text = console.export_text()
     assert "…" not in text and all(len(line) <= 80 for line in text.splitlines())
-    assert "dislike-heavy  liked-mean-diverse .95" in text
+    assert "dislike-heavy  likes+div .95" in text
 
 
 def test_the_families_panel_takes_real_playlists_from_a_tidytuesday_file(tmp_path, monkeypatch, csv_songs,
