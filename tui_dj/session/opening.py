@@ -97,10 +97,9 @@ def _load_model(model: None | str | Path, paths: ProfilePaths, n_songs: int, see
 def _warm_start(agent: DQNAgent, metadata: dict[str, Any], source: str, songs: SongTable,
                 generator: CandidateGenerator, catalog: Catalog, seed: int | None, folders: list[Path]) -> None:
     """The replay's warm start, played by the model the profile started from (so that it is made
-    once per model, not again after every save of the profile's own), else by this agent."""
-    if source == "untrained":
-        warm_replay(agent, songs, generator, WARM_START, f"untrained:{seed or 0}", lambda: agent, catalog, folders)
-        return
+    once per model, not again after every save of the profile's own), else by this agent. Only the
+    per-song network's online update replays (an untrained network is a feature network, whose
+    output layer is refit instead), so the model is always a file."""
     base = Path(str(metadata.get("base_model", source)))
     player = base if base != Path(source) and base.is_file() else Path(source)
     try:
