@@ -1,8 +1,10 @@
-"""A DataTable that updates rows in place and reuses rendered cells: the one file that touches
-DataTable's internals (`_render_cell`, `_row_locations`, its render caches).
+"""A DataTable that updates rows in place and draws its one-line cells without Rich: the one file
+that touches DataTable's internals (`_render_line_in_row`, `_render_cell`, `_row_locations`, its
+render caches).
 
 The Q-table and the queue change with every key; rebuilding them throws the cursor to the top, and
-DataTable's own caches re-render every cell after any update. Textual is pinned to one major
+DataTable lays every cell out through Rich's console after any update, which cost more per key than
+the session's reaction. Textual is pinned to one major
 version in pyproject.toml because of this file.
 """
 
@@ -11,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
+from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
@@ -34,8 +37,7 @@ class LiveTable(DataTable[Any]):
         self._shown: list[dict[str, Any]] = []  # the cells on screen, row by row
         self._layout: tuple[tuple[str, str, int], ...] = ()
         self._painting_style: Style | None = None
-        # Rendered cells by what they show (not where): see `_render_cell`.
-        self._cells_by_content: LRUCache[tuple[Any, ...], tuple[Any, int, int]] = LRUCache(1024)
+        self._painting_header: Style | None = None
 
     def layout_for(self, width: int) -> tuple[tuple[str, str, int], ...]:
         """(key, label, width) of each column for a table this wide."""
@@ -113,40 +115,75 @@ class LiveTable(DataTable[Any]):
         try:
             return super().render_lines(crop)
         finally:
-            self._painting_style = None
+            self._painting_style = self._painting_header = None
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._cells_by_content.clear()  # a new theme or focus colour: every cell looks different
+    def _render_line_in_row(self, row_key: Any, line_no: int, base_style: Style, cursor_location: Coordinate,
+                            hover_location: Coordinate) -> tuple[list[Any], list[Any]]:
+        """One line of a row, as DataTable draws it for a row cursor with no fixed columns and no
+        row labels (these tables), less its per-row style lookups: the header's style is worked
+        out once a paint, and each cell is a plain line (`_render_cell`)."""
+        if self.fixed_columns or self.cursor_type != "row" or (self._labelled_row_exists and self.show_row_labels):
+            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+        found = self._row_locations.get(row_key) if row_key in self._row_locations else None
+        row_index = -1 if found is None else found
+        row_style = self._header_style() if row_index == -1 else base_style
+        cursor = row_index == cursor_location.row
+        hover = row_index == hover_location.row
+        cells: list[Any] = []
+        used = 0
+        for column_index, column in enumerate(self.ordered_columns):
+            width = column.get_render_width(self)
+            used += width
+            cells.append(self._render_cell(row_index, column_index, row_style, width, cursor, hover)[line_no])
+        # The row's style carried out to the right edge, as DataTable does.
+        extend, _ = self._get_styles_to_render_cell(
+            row_index == -1, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor, False, False)
+        extend = row_style + extend + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        cells.append([Segment(" " * max(0, self.size.width - used), extend)])
+        return [], cells
+
+    def _header_style(self) -> Style:
+        if self._painting_header is None:
+            self._painting_header = self.get_component_styles("datatable--header").rich_style
+        return self._painting_header
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> Any:
-        """DataTable's cell render, looked up by the cell's text and style rather than its place.
+        """DataTable's cell render, without Rich where a cell is one line of plain text.
 
-        DataTable keys its cell cache on its update count, so one `update_cell` re-renders every
-        cell through Rich. But after a key most cells show what some cell showed before (the
-        queue moves up a row, the Q-table reorders the same songs): those are reused, with the
-        mouse metadata (row, column) of their new place.
+        Every cell of both tables is such a line, and DataTable lays each one out through Rich's
+        console (padding, wrapping, cropping): a key's repaint of two tables cost more than the
+        session's whole reaction. Here the line is cut with "…", justified and padded by hand,
+        styled as DataTable would (the cell's meta under its component style). Anything else (a
+        multi-line cell, text with inner styles) still goes through DataTable.
         """
-        key = self._content_key(row_index, column_index)
-        if key is None:
+        text = self._plain_cell(row_index, column_index)
+        if text is None:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        key += (base_style, width, cursor, hover, self.show_cursor, self._show_hover_cursor,
-                self._pseudo_class_state)
-        cached = self._cells_by_content.get(key)
-        if cached is None:
-            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-            self._cells_by_content[key] = (lines, row_index, column_index)
-            return lines
-        lines, row, column = cached
-        if (row, column) == (row_index, column_index):
-            return lines
-        meta = Style.from_meta({"row": row_index, "column": column_index})
-        return [[Segment(text, style + meta if style else meta, control)
-                 for text, style, control in line] for line in lines]
+        component, post = self._get_styles_to_render_cell(
+            row_index == -1, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        outer = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
+        pad = self.cell_padding
+        inner = max(0, width - 2 * pad)
+        plain = text.plain
+        length = cell_len(plain)
+        if length > inner:
+            plain = set_cell_size(plain, inner - 1) + "…" if text.overflow == "ellipsis" and inner else \
+                set_cell_size(plain, inner)
+            length = inner
+        room = inner - length
+        left = room if text.justify == "right" else room // 2 if text.justify == "center" else 0
+        line = " " * left + plain + " " * (room - left)  # as Rich justifies: in the text's style
+        fill = outer + post if post else outer
+        edge = " " * pad
+        if not text.style:
+            return [[Segment(edge + line + edge, fill)]]
+        inked = outer + self.app.console.get_style(text.style)
+        return [[Segment(edge, fill), Segment(line, inked + post if post else inked), Segment(edge, fill)]]
 
-    def _content_key(self, row_index: int, column_index: int) -> tuple[Any, ...] | None:
-        """What a one-line text cell shows, as a hashable key; None for anything else."""
+    def _plain_cell(self, row_index: int, column_index: int) -> Text | None:
+        """The cell as one line of text with no inner styles, or None (DataTable renders it)."""
         if column_index < 0 or row_index < -1 or row_index >= self.row_count:
             return None
         if row_index >= 0:
@@ -160,10 +197,9 @@ class LiveTable(DataTable[Any]):
         if column_index >= len(cells):
             return None
         cell = cells[column_index]
-        if not isinstance(cell, Text) or "\n" in cell.plain:
+        if not isinstance(cell, Text) or cell.spans or "\n" in cell.plain:
             return None
-        return (row_index == -1, cell.plain, cell.style, cell.justify, cell.overflow,
-                cell.no_wrap, cell.end, tuple(cell.spans))
+        return cell
 
     def _drop_stale_renders(self) -> None:
         """Empty DataTable's render caches, whose every entry an update has just made stale.
