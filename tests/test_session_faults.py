@@ -118,7 +118,7 @@ def test_full_disk_while_saving_the_model(tmp_path: Path, monkeypatch: pytest.Mo
     assert s.save()
     model = tmp_path / "profiles" / "ana" / "model.pt"
     before = model.read_bytes()
-    monkeypatch.setattr(model_file.torch, "save", _enospc)
+    monkeypatch.setattr(model_file.torch_format, "write", _enospc)
     monkeypatch.setattr("tui_dj.session.saving.RETRY_S", 0.0)
     s.autosave_s = 0.0
     s.react("skip")  # the like stands; the next song
@@ -141,7 +141,7 @@ def test_full_disk_on_close_is_one_sentence(tmp_path: Path, monkeypatch: pytest.
     s = open_session(catalog=SMALL, profile="ana", data_dir=tmp_path, seed=0)
     s.start()
     s.react("like")
-    monkeypatch.setattr(model_file.torch, "save", _enospc)
+    monkeypatch.setattr(model_file.torch_format, "write", _enospc)
     with pytest.raises(TuiDjError, match="No space left") as err:
         s.close()
     assert "\n" not in str(err.value)

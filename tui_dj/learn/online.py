@@ -7,8 +7,10 @@ features that describe a song in a session) is refit in closed form, after every
 person's own transitions only: ridge regression toward the trained weights (a Gaussian prior worth
 `PRIOR` reactions), with fitted-Q targets (reward + γ × the best next Q under the refit weights).
 So a person whose "let it play" means what someone else's like means moves the DJ within a few
-songs, the hidden layers that every person shares stay as training left them, and undo is exact. The refit weights are written into the network's output layer, so what
-decides, what the Q-table shows and what a profile saves are the one network.
+songs, the hidden layers that every person shares stay as training left them, and undo is exact.
+The refit weights are written into the network's output layer, so what decides, what the Q-table
+shows and what a profile saves are the one network. It runs on the network as the console plays
+it (`playing.PlayingAgent`, numpy): no gradient is involved.
 """
 
 from __future__ import annotations
@@ -16,10 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from tui_dj.learn.agent import DQNAgent
-from tui_dj.learn.networks import FeatureQNetwork
+from tui_dj.learn.playing import PlayingAgent
 
 PRIOR = 30.0  # the trained weights count as this many reactions' worth of evidence
 KEEP = 200  # the person's latest transitions the refit reads (a long session costs the same)
@@ -37,27 +37,16 @@ class _Sample:
 class OutputRefit:
     """The output layer of `agent`'s feature network, refit to one person (see the module)."""
 
-    def __init__(self, agent: DQNAgent, gamma: float | None = None) -> None:
-        out = agent.online.out
+    def __init__(self, agent: PlayingAgent, gamma: float | None = None) -> None:
         self.agent = agent
         self.gamma = float(agent.config.gamma if gamma is None else gamma)
-        self.prior = np.concatenate([out.weight.detach().numpy()[0], out.bias.detach().numpy()]).astype(np.float64)
+        self.prior = agent.output()
         self.weights = self.prior.copy()
         self.samples: list[_Sample] = []
 
-    @staticmethod
-    def applies_to(agent: DQNAgent) -> bool:
-        """Only the feature network without a dueling head has one output layer to refit."""
-        return isinstance(agent.online, FeatureQNetwork) and agent.online.value is None
-
-    @torch.inference_mode()
     def features(self, obs: np.ndarray, songs: np.ndarray) -> np.ndarray:
         """(k, H+1): the hidden features of each encoded candidate in state `obs`, and a 1."""
-        o = torch.as_tensor(np.asarray(obs, np.float32)).reshape(1, -1)
-        s = torch.as_tensor(np.asarray(songs, np.float32)).unsqueeze(0)
-        network = self.agent.online
-        assert isinstance(network, FeatureQNetwork)
-        h = network.hidden_features(o, s)[0].numpy().astype(np.float64)
+        h = self.agent.hidden_features(obs, songs).astype(np.float64)
         return np.concatenate([h, np.ones((len(h), 1))], axis=1)
 
     def learn(self, obs: np.ndarray, song: np.ndarray, reward: float, next_obs: np.ndarray | None,
@@ -97,7 +86,4 @@ class OutputRefit:
 
     def _write_back(self) -> None:
         """The refit weights become the network's output layer: what decides, and what is saved."""
-        out = self.agent.online.out
-        with torch.no_grad():
-            out.weight[0] = torch.as_tensor(self.weights[:-1], dtype=out.weight.dtype)
-            out.bias[0] = float(self.weights[-1])
+        self.agent.set_output(self.weights)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from tui_dj.learn.playing import PlayingAgent
 from tui_dj.learn.songs import SongTable
 from tui_dj.learn.trace import SessionTrace
 
@@ -100,7 +101,7 @@ class DQNPolicy(Policy):
     name = "dqn"
     guarded = True
 
-    def __init__(self, agent: DQNAgent, mode: Literal["train", "online", "collect", "frozen"] = "frozen",
+    def __init__(self, agent: DQNAgent | PlayingAgent, mode: Literal["train", "online", "collect", "frozen"] = "frozen",
                  steps: int = 1, batch: int = 16, lr: float | None = None) -> None:
         self.agent = agent
         self.mode = mode
@@ -118,8 +119,8 @@ class DQNPolicy(Policy):
         return Decision(rows, self.agent.q_values(obs, encoded), obs, encoded)
 
     def learn(self, t: Transition) -> float | None:
-        if self.mode == "frozen" or t.state is None or t.song is None:
-            return None
+        if self.mode == "frozen" or t.state is None or t.song is None or isinstance(self.agent, PlayingAgent):
+            return None  # a network played in numpy learns only through its output layer's refit
         self.agent.remember(t.state, t.song, t.reward, t.next_state, t.next_songs, t.done)
         if self.mode == "train":
             return self.agent.maybe_update()

@@ -1,7 +1,7 @@
 """One listening session, UI-free: what the console, the tests, the panels and scripts all drive.
 
-`open_session` and `Session` load on first use: the views and the option checks are light, and the
-console shows its first screen before torch is imported.
+`open_session` and `Session` load on first use: the views and the option checks are light. A
+session with the feature network never imports torch (`learn/playing.py`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,10 +28,11 @@ from tui_dj.atomic import atomic_write
 from tui_dj.catalog import Catalog
 from tui_dj.config import EnvConfig
 from tui_dj.errors import TuiDjError
-from tui_dj.learn.agent import DQNAgent
 from tui_dj.learn.candidates import CandidateGenerator
 from tui_dj.learn.songs import SongTable
-from tui_dj.learn.warm_start import warm_start
+
+if TYPE_CHECKING:  # torch: only a network that learns by gradient steps while playing needs it
+    from tui_dj.learn.agent import DQNAgent
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,8 @@ def warm_replay(agent: DQNAgent, songs: SongTable, generator: CandidateGenerator
             array[:size] = kept[field]
         replay.size, replay.pos = size, size % replay.capacity
         return size
+    from tui_dj.learn.warm_start import warm_start
+
     player_agent = load_player()
     scratch = player_agent.new_replay(replay.capacity)
     added = warm_start(player_agent, songs, generator, transitions, seed=WARM_START_SEED, config=config)

@@ -6,18 +6,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from tui_dj.atomic import remove_leftovers
 from tui_dj.catalog import Catalog, builtin_catalog, load_catalog
 from tui_dj.errors import TuiDjError
-from tui_dj.learn.agent import DQNAgent
 from tui_dj.learn.candidates import CandidateGenerator
 from tui_dj.learn.dj import DJ, NO_REPEAT
-from tui_dj.learn.model_file import default_model_path, load_agent
+from tui_dj.learn.model_file import default_model_path, load_agent, load_playing
 from tui_dj.learn.online import OutputRefit
+from tui_dj.learn.playing import PlayingAgent
 from tui_dj.learn.policy import DQNPolicy, Policy
 from tui_dj.learn.simulate import Streams
 from tui_dj.learn.songs import SongTable
@@ -27,6 +27,9 @@ from tui_dj.session.caches import cache_folders, candidate_generator, file_hash,
 from tui_dj.session.saving import AUTOSAVE_S
 from tui_dj.session.session import Session
 from tui_dj.store import HistoryStore, ProfileLock, ProfilePaths, profile_paths
+
+if TYPE_CHECKING:  # torch: only a network that learns by gradient steps while playing needs it
+    from tui_dj.learn.agent import DQNAgent
 
 # The online update of the per-song network (the original design), which has no one output
 # layer to refit: a gradient step per reaction on a small batch holding the new transition and
@@ -48,10 +51,10 @@ class SessionPolicy(DQNPolicy):
     song), and random picks on top measured worse on the persona panel (the classical persona's
     like rate over songs 21-60 was 0.03 with ε 0.3 and 1.0 without)."""
 
-    def __init__(self, agent: DQNAgent, learn_online: bool = True) -> None:
+    def __init__(self, agent: DQNAgent | PlayingAgent, learn_online: bool = True) -> None:
         super().__init__(agent, mode="online" if learn_online else "frozen", steps=UPDATE_STEPS,
                          batch=ONLINE_BATCH, lr=ONLINE_LR)
-        self.refit = OutputRefit(agent) if learn_online and OutputRefit.applies_to(agent) else None
+        self.refit = OutputRefit(agent) if learn_online and isinstance(agent, PlayingAgent) else None
 
     def learn(self, t: Any) -> float | None:
         if self.refit is None:
@@ -79,8 +82,10 @@ def _load_catalog(catalog: None | str | Path | Catalog) -> tuple[Catalog, Path |
 
 
 def _load_model(model: None | str | Path, paths: ProfilePaths, n_songs: int, seed: int | None,
-                ) -> tuple[DQNAgent, dict[str, Any], str]:
-    """The agent: the given file, else the profile's own, else the shipped default model."""
+                ) -> tuple[DQNAgent | PlayingAgent, dict[str, Any], str]:
+    """The agent: the given file, else the profile's own, else the shipped default model. The
+    feature network plays in numpy (`PlayingAgent`); only the networks that learn by gradient
+    steps while playing bring torch in."""
     if model is not None:
         source = Path(model)
     elif paths.model.is_file():
@@ -89,9 +94,26 @@ def _load_model(model: None | str | Path, paths: ProfilePaths, n_songs: int, see
         source = default_model_path()
     if model is None and not source.is_file():
         # No shipped model in this checkout: an untrained network still learns from the keys.
-        return DQNAgent(seed=seed or 0), {}, "untrained"
+        from tui_dj.learn.agent import DQNAgent
+
+        _torch_for_session(seed)
+        return PlayingAgent.from_network(DQNAgent(seed=seed or 0)), {}, "untrained"
+    playing, metadata = load_playing(source)
+    if playing is not None:
+        return playing, metadata, str(source)
+    _torch_for_session(seed)
     agent, metadata = load_agent(source, n_songs=n_songs, seed=seed or 0)
     return agent, metadata, str(source)
+
+
+def _torch_for_session(seed: int | None) -> None:
+    import torch
+
+    if seed is not None:
+        torch.manual_seed(seed)
+    # The session's network is tiny: extra intra-op threads only add hand-off latency (measured
+    # 3-8x slower updates with two threads on a busy two-core machine).
+    torch.set_num_threads(1)
 
 
 def _warm_start(agent: DQNAgent, metadata: dict[str, Any], source: str, songs: SongTable,
@@ -164,15 +186,8 @@ def open_session(
     baselines through here); `exclude` keeps songs (track ids) out of what can play;
     `online_update=False` keeps the network as it was loaded (the ablation the panels report).
     """
-    import torch
-
     base = resolve_data_dir(data_dir)
     paths = profile_paths(base, profile)  # refuses unsafe names before anything is written
-    if seed is not None:
-        torch.manual_seed(seed)
-    # The session's network is tiny: extra intra-op threads only add hand-off latency (measured
-    # 3-8x slower updates with two threads on a busy two-core machine).
-    torch.set_num_threads(1)
     cat, catalog_dir = _load_catalog(catalog)
     folders = cache_folders(base, catalog_dir)
     notice = None
@@ -195,7 +210,7 @@ def open_session(
         store = HistoryStore.open(base, read_only=read_only)
         closers.append(store.close)
         streams = Streams.spawn(seed if seed is not None else int(np.random.SeedSequence().generate_state(1)[0]))
-        agent: DQNAgent | None = None
+        agent: DQNAgent | PlayingAgent | None = None
         metadata: dict[str, Any] = {}
         source = "none"
         if policy is None:
@@ -205,7 +220,7 @@ def open_session(
         generator = candidate_generator(cat, k, folders)
         if agent is not None:
             policy = SessionPolicy(agent, learn_online=online_update)
-            if policy.refit is None and online_update:
+            if policy.refit is None and online_update and not isinstance(agent, PlayingAgent):
                 # The gradient step mixes each reaction with replayed experience: start the replay
                 # with simulated listening on this catalog.
                 agent.new_replay(REPLAY_CAPACITY)

@@ -13,6 +13,7 @@ from tui_dj.learn.model_file import save_agent
 if TYPE_CHECKING:
     from tui_dj.catalog import Catalog
     from tui_dj.learn.agent import DQNAgent
+    from tui_dj.learn.playing import PlayingAgent
 
 AUTOSAVE_S = 180.0  # "every few minutes"
 RETRY_S = 30.0  # after a failed save (a full disk), try again this much later
@@ -26,7 +27,7 @@ def reactions_so_far(metadata: dict[str, Any]) -> int:
 class ModelSaver:
     """Writes the agent to the profile's model file (atomically), now or when one is due."""
 
-    def __init__(self, agent: DQNAgent | None, path: Path, metadata: dict[str, Any], *, profile: str,
+    def __init__(self, agent: DQNAgent | PlayingAgent | None, path: Path, metadata: dict[str, Any], *, profile: str,
                  catalog: Catalog, model_source: str, read_only: bool, autosave_s: float = AUTOSAVE_S) -> None:
         self.agent = agent
         self.path = path

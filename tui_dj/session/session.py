@@ -39,6 +39,7 @@ from tui_dj.store import HistoryStore, ProfileLock, ProfilePaths
 
 if TYPE_CHECKING:
     from tui_dj.learn.agent import DQNAgent
+    from tui_dj.learn.playing import PlayingAgent
 
 UNDO_DEPTH = 50
 RECENT_REWARDS = 30
@@ -61,7 +62,7 @@ class _Undo:
 class Session:
     """A listening session of one profile; every public method holds the one lock."""
 
-    def __init__(self, catalog: Catalog, dj: DJ, *, agent: DQNAgent | None, metadata: dict[str, Any],
+    def __init__(self, catalog: Catalog, dj: DJ, *, agent: DQNAgent | PlayingAgent | None, metadata: dict[str, Any],
                  profile: str, paths: ProfilePaths, store: HistoryStore, lock: ProfileLock | None,
                  read_only: bool, model_source: str, notice: str | None = None,
                  autosave_s: float = AUTOSAVE_S) -> None:

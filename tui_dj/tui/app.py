@@ -3,7 +3,7 @@
 Every key that changes the session becomes an `Action` on a FIFO queue. A single long-lived thread
 worker takes them one by one (so a burst of keys is handled in order and nothing is lost) and makes
 the one session call the action stands for (`DISPATCH`); the view it returns is posted back as
-`ActionDone`. The event loop never waits on torch. Every worker's failure, the session's and the
+`ActionDone`. The event loop never waits on the session's work. Every worker's failure, the session's and the
 history and search loaders', lands in `on_worker_state_changed` or `ActionFailed`: a notification,
 and the console goes on.
 """
@@ -83,7 +83,7 @@ class DJApp(App[str | None]):
     """The console.
 
     Give it an open session, or a function that opens one: then the first screen shows at once and
-    the session (torch, the catalog, the model) opens in the worker while the user looks at it.
+    the session (the catalog, the model) opens in the worker while the user looks at it.
     The app's result is None, or the one sentence to print when it could not open or save.
     `autoplay=False` keeps the song clock still (tests, snapshots). `loudness`: even loudness.
     """

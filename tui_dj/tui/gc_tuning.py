@@ -23,6 +23,6 @@ def collect_if_due(pending: int) -> None:
     takes 10-20 ms that would land inside the next key's response; the person is reading the
     screen now.
     """
-    # Half-way: one key's torch work alone can run several younger collections.
+    # Half-way: one key's work alone can run several younger collections.
     if pending == 0 and gc.isenabled() and gc.get_count()[2] >= gc.get_threshold()[2] // 2:
         gc.collect()
