@@ -30,6 +30,15 @@ def test_the_console_never_imports_scikit_learn() -> None:
     assert "sklearn" not in loaded
 
 
+def test_the_console_draws_its_first_screen_without_pandas_or_torch() -> None:
+    # The first screen shows while the session opens: pandas waits for the catalog to be read,
+    # and the feature network plays in numpy (learn/playing.py).
+    loaded = _modules_after("import tui_dj.tui.console, tui_dj.tui.app, tui_dj.session")
+    assert "tui_dj.tui.app" in loaded
+    assert "pandas" not in loaded and "pyarrow" not in loaded
+    assert "torch" not in loaded
+
+
 def test_help_does_not_import_torch() -> None:
     code = (
         "import sys\nfrom tui_dj.cli import app\n"

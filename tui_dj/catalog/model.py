@@ -8,15 +8,16 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 
 from tui_dj.atomic import atomic_directory, recover_directory
 from tui_dj.errors import TuiDjError
 from tui_dj.paths import PROCESSED_DIR
+
+if TYPE_CHECKING:  # pandas is imported where a catalog is read: the console's first screen needs none
+    import pandas as pd
 
 FEATURES: tuple[str, ...] = (
     "acousticness",
@@ -124,7 +125,7 @@ class Track:
 def fingerprint(track_ids: Sequence[str] | pd.Series, features: np.ndarray) -> str:
     digest = hashlib.sha256()
     # Iterating an Arrow-backed Series is slow (~1 µs a row); the object array gives the same strings.
-    ids = track_ids.to_numpy(dtype=object) if isinstance(track_ids, pd.Series) else track_ids
+    ids = track_ids.to_numpy(dtype=object) if hasattr(track_ids, "to_numpy") else track_ids
     digest.update("\n".join(map(str, ids)).encode("utf-8"))
     digest.update(np.ascontiguousarray(features, dtype=np.float32).tobytes())
     return digest.hexdigest()[:16]
@@ -289,6 +290,9 @@ def load_catalog(path: Path) -> Catalog:
         manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
         scaler = FeatureScaler.from_dict(manifest["scaler"])
         features = np.load(path / FEATURES_FILE, allow_pickle=False)
+        import pandas as pd
+        import pyarrow as pa
+
         tracks = pd.read_parquet(path / TRACKS_FILE)
         # Arrow's pool keeps the decoding buffers (~40 MB for 232,725 songs) unless asked to let go.
         pa.default_memory_pool().release_unused()
