@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 from tests.faults import repeats, tui_dj_command
 from tui_dj.catalog import builtin_catalog
@@ -84,7 +85,7 @@ def _start_run(tmp_path: Path) -> tuple[Path, Path, bytes]:
     meta["episode"] = 9_999
     state["metadata"] = json.dumps(meta)
     buffer = io.BytesIO()
-    model_file.torch.save(state, buffer)
+    model_file.torch_format.write(buffer, state)  # as read: arrays, lists and numbers
     shutil.rmtree(other)
     return out, config, buffer.getvalue()
 
@@ -193,7 +194,7 @@ def test_full_disk_while_saving_a_checkpoint(tmp_path: Path, monkeypatch: pytest
     catalog = builtin_catalog(200, seed=5)
     train(load_config(config, {"episodes": 2}), catalog, out)
     before = {name: (out / name).read_bytes() for name in (MODEL_FILE, CHECKPOINT_FILE)}
-    real_save = model_file.torch.save
+    real_save = torch.save
 
     def checkpoint_fails(obj: object, f: Any, *args: Any, **kwargs: Any) -> None:
         if CHECKPOINT_FILE in str(f):
@@ -202,7 +203,7 @@ def test_full_disk_while_saving_a_checkpoint(tmp_path: Path, monkeypatch: pytest
             raise OSError(errno.ENOSPC, "No space left on device")
         real_save(obj, f, *args, **kwargs)
 
-    monkeypatch.setattr(model_file.torch, "save", checkpoint_fails)
+    monkeypatch.setattr(torch, "save", checkpoint_fails)
     with pytest.raises(TuiDjError) as err:
         train(load_config(config), catalog, out, resume=True, episodes=5)
     message = str(err.value)
@@ -232,7 +233,7 @@ def test_full_disk_through_the_cli_is_one_sentence(tmp_path: Path, monkeypatch: 
     def no_space(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(model_file.torch, "save", no_space)
+    monkeypatch.setattr(torch, "save", no_space)
     result = CliRunner().invoke(app, ["train", "--builtin", "--config", str(config), "--out", str(out),
                                       "--episodes", "2", "--no-chart"], env={"NO_COLOR": "1"})
     assert result.exit_code == 1

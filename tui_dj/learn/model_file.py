@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import zipfile
 from dataclasses import asdict
 from pathlib import Path
@@ -89,7 +88,7 @@ def read_state(path: Path) -> dict[str, Any]:
     try:
         state = torch_format.read(path)
     except (OSError, EOFError, zipfile.BadZipFile, ValueError, TypeError, AttributeError, KeyError,
-            IndexError, MemoryError, pickle.UnpicklingError) as exc:
+            IndexError, MemoryError, torch_format.FormatError) as exc:
         raise TuiDjError(f"{path} is not a tui-dj model or is damaged ({type(exc).__name__}).") from None
     except Exception as exc:  # anything else a crafted file can raise while unpickling
         raise TuiDjError(f"{path} is not a tui-dj model or is damaged ({type(exc).__name__}).") from None

@@ -67,7 +67,7 @@ class _Reader(pickle.Unpickler):
 
 def read(source: str | IO[bytes] | Any) -> Any:
     """What `torch.save` wrote to `source` (a path or binary handle), tensors as numpy arrays.
-    Raises `FormatError`, `zipfile.BadZipFile`, `KeyError` or `pickle.UnpicklingError`."""
+    Raises `FormatError` (a damaged pickle too), `zipfile.BadZipFile` or `KeyError`."""
     with zipfile.ZipFile(source) as archive:
         names = archive.namelist()
         pickles = [n for n in names if n.endswith("/data.pkl")]
@@ -77,11 +77,15 @@ def read(source: str | IO[bytes] | Any) -> Any:
         order = f"{root}/byteorder"
         if order in names and archive.read(order).strip() != b"little":
             raise FormatError("a big-endian file")
-        return _Reader(archive.read(pickles[0]), archive, root).load()
+        try:
+            return _Reader(archive.read(pickles[0]), archive, root).load()
+        except pickle.UnpicklingError as exc:
+            raise FormatError(f"a damaged pickle ({exc})") from None
 
 
 class _Writer:
-    """A protocol-2 pickle of `dict`s, strings, numbers and arrays, as torch.save writes them."""
+    """A protocol-2 pickle of dicts, lists, tuples, strings, numbers, None and arrays, as
+    torch.save writes them."""
 
     def __init__(self) -> None:
         self.out = bytearray(b"\x80\x02")
@@ -101,6 +105,15 @@ class _Writer:
                     self.value(key)
                     self.value(item)
                 self.out += b"u"
+        elif v is None:
+            self.out += b"N"
+        elif isinstance(v, list):
+            self.out += b"]"
+            if v:
+                self.out += b"("
+                for item in v:
+                    self.value(item)
+                self.out += b"e"
         elif isinstance(v, bool):
             self.out += b"\x88" if v else b"\x89"
         elif isinstance(v, int | np.integer):
@@ -144,7 +157,7 @@ class _Writer:
 
 
 def write(handle: IO[bytes], state: Mapping[str, Any]) -> None:
-    """Write `state` (strings, numbers, dicts and numpy arrays) as `torch.save` would, so that
+    """Write `state` (dicts, lists, strings, numbers and numpy arrays) as `torch.save` would, so that
     `torch.load(weights_only=True)` and `read` both read it back."""
     writer = _Writer()
     writer.value(dict(state))
