@@ -138,7 +138,7 @@ def test_a_reaction_moves_the_q_values_the_right_way() -> None:
             rows = np.argsort(((SONGS.features - SONGS.features[row]) ** 2).sum(1))[:6]  # it and 5 neighbours
             before = policy.decide(SONGS, dj.trace, rows, streams.policy).scores
             reaction, reward = person.hear(SONGS, row, streams.listener)
-            dj.react(reaction, reward, rerank=False)
+            dj.learn(reaction, reward, rerank=False)
             after = policy.decide(SONGS, dj.trace, rows, streams.policy).scores
             moved[reaction].append((after[0] - before[0], float(np.mean(after[1:] - before[1:]))))
             dj.advance()

@@ -275,7 +275,7 @@ class Session:
                                     then_plays=None if upcoming is None else self._tracks(upcoming))
         snap, stats_before = dj.snapshot(), self._stats
         self._before = dj.scores()
-        loss = dj.react(reaction, reward, rerank=not advancing)
+        loss = dj.learn(reaction, reward, rerank=not advancing)
         update_ms = (time.perf_counter() - start) * 1000.0
         learned = Learned(reaction, reward, track, update_ms, loss, saved=False)  # `_view` says if it is
         s = self._stats
