@@ -86,7 +86,7 @@ def _play(listener, session, songs: int) -> list[str]:
         assert view.now_playing is not None
         outcome, _ = listener.hear(SONGS, view.now_playing.index, rng)
         out.append(outcome)
-        view = session.song_ended(view.play_number) if outcome in ("finish", "like") else session.react(outcome)
+        view = session.song_finished(view.play_number) if outcome in ("finish", "like") else session.react(outcome)
     return out
 
 

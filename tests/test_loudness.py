@@ -20,7 +20,7 @@ from tui_dj.catalog import load_catalog
 from tui_dj.catalog.model import FEATURES, Track
 from tui_dj.catalog.music.analyse import decode, integrated_loudness
 from tui_dj.playback import SimulatedPlayer
-from tui_dj.playback.base import ENDED, Player
+from tui_dj.playback.base import FINISHED, Player
 from tui_dj.playback.loudness import (
     CEILING_DB,
     MAX_BOOST_DB,
@@ -148,8 +148,8 @@ def _loudness(path: Path) -> tuple[float, float]:
 def _play_to_end(player: Player, track: Track, gain_db: float) -> None:
     player.play(track.path, track.duration_ms / 1000.0, gain_db)
     deadline = time.monotonic() + 20
-    while not any(e.kind == ENDED for e in player.poll()):
-        assert time.monotonic() < deadline, "the song never ended"
+    while not any(e.kind == FINISHED for e in player.poll()):
+        assert time.monotonic() < deadline, "the song never finished"
         time.sleep(0.05)
 
 
