@@ -38,7 +38,7 @@ CEILING = decibels_to_ratio(CEILING_DB)
 
 
 def _track(loudness: float, sources: str = "m" * 9, path: str | None = "/music/a.flac") -> Track:
-    return Track(index=0, track_id="t", name="A", artist="B", album="", genres=(), popularity=0.0,
+    return Track(row=0, track_id="t", name="A", artist="B", album="", genres=(), popularity=0.0,
                  duration_ms=1000, features=dict.fromkeys(FEATURES, 0.0) | {"loudness": loudness},
                  path=path, sources=sources)
 

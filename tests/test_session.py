@@ -84,7 +84,7 @@ def test_the_documented_api(tmp_path: Path) -> None:
         view = s.enqueue(hits[0].track_id)
         assert view.queue[0] == QueueEntry(hits[0], "chosen")
         assert s.react("skip").now_playing == hits[0]
-        assert s.play(7).now_playing is not None and s.current.index == 7  # type: ignore[union-attr]
+        assert s.play(7).now_playing is not None and s.current.row == 7  # type: ignore[union-attr]
         with pytest.raises(TuiDjError, match="like, skip or dislike"):
             s.react("love")
         with pytest.raises(TuiDjError):
@@ -97,7 +97,7 @@ def test_a_like_moves_the_taste_toward_the_song(tmp_path: Path) -> None:
         assert track is not None
         before = np.array([row.scaled for row in s.view().taste])
         after = np.array([row.scaled for row in s.react("like").taste])
-        song = SMALL.features[track.index]
+        song = SMALL.features[track.row]
         assert np.linalg.norm(after - song) < np.linalg.norm(before - song)
 
 
@@ -171,13 +171,13 @@ def test_undo_takes_back_history_taste_and_network(tmp_path: Path) -> None:
         assert s.undo().message == "Nothing to undo."
         view = s.start()
         probe = view.queue[3].track
-        score, taste, weights = s.score(probe.index), view.taste, _weights(s, tmp_path)
+        score, taste, weights = s.score(probe.row), view.taste, _weights(s, tmp_path)
         s.react("like")
-        assert s.score(probe.index) != score and not _same(weights, _weights(s, tmp_path))
+        assert s.score(probe.row) != score and not _same(weights, _weights(s, tmp_path))
         view = s.undo()
         assert view.message is not None and "like" in view.message
         assert _same(weights, _weights(s, tmp_path))
-        assert s.score(probe.index) == score  # the same network in the same state
+        assert s.score(probe.row) == score  # the same network in the same state
         assert view.taste == taste and view.reaction is None and view.stats.likes == 0
         # A dislike moved on; its undo takes back the reaction, not the song change.
         disliked = view.now_playing
@@ -188,9 +188,13 @@ def test_undo_takes_back_history_taste_and_network(tmp_path: Path) -> None:
         assert view.stats.dislikes == 0 and view.stats.plays == stats.plays
         assert [e.kind for e in s.history(10)] == ["play", "play"]
         # No longer disliked: it may be chosen again.
-        assert s.play(disliked.index).now_playing == disliked  # type: ignore[union-attr]
+        assert s.play(disliked.row).now_playing == disliked  # type: ignore[union-attr]
         s.song_finished()
         assert [e.kind for e in s.history(3)] == ["play", "finish", "play"]
+        playing = s.view().now_playing
+        assert playing is not None
+        with pytest.warns(DeprecationWarning, match=r"Track.index is deprecated .* use Track.row"):
+            assert playing.index == playing.row == s.catalog.index_of(playing.track_id)
     with HistoryStore.open(tmp_path) as store:
         rows = [(e.kind, e.reverted) for e in store.events("ana", 50, include_reverted=True)]
     assert ("dislike", "undo") in rows and ("like", "undo") in rows and ("undo", None) in rows
@@ -380,7 +384,7 @@ def test_the_names_of_0_1_still_work_and_name_their_successors(tmp_path: Path) -
             assert s.react("dislike").replaced is None
 
 
-def test_song_ended_of_0_2_still_works_and_names_song_finished(tmp_path: Path) -> None:
+def test_the_names_of_0_2_still_work_and_name_their_successors(tmp_path: Path) -> None:
     with _open(tmp_path) as s:
         view = s.start()
         with pytest.warns(DeprecationWarning, match=r"Session.song_ended\(\) is deprecated .* use song_finished\(\)"):
@@ -390,6 +394,10 @@ def test_song_ended_of_0_2_still_works_and_names_song_finished(tmp_path: Path) -
         with pytest.warns(DeprecationWarning):
             assert s.song_ended(view.play_number).play_number == after.play_number  # a late one: nothing
         assert [e.kind for e in s.history(3)] == ["play", "finish", "play"]
+        playing = s.view().now_playing
+        assert playing is not None
+        with pytest.warns(DeprecationWarning, match=r"Track.index is deprecated .* use Track.row"):
+            assert playing.index == playing.row == s.catalog.index_of(playing.track_id)
 
 
 def test_a_reaction_says_it_is_on_disk_once_its_call_returns(tmp_path: Path) -> None:

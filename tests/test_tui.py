@@ -124,7 +124,7 @@ async def test_like_moves_the_taste_toward_the_song(session: Any) -> None:
     app = DJApp(session, autoplay=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        song = np.asarray(session.catalog.features[session.current.index])
+        song = np.asarray(session.catalog.features[session.current.row])
         before = np.asarray([row.scaled for row in session.view().taste])
         liked = session.current
         await pilot.press("l")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,9 +103,10 @@ class FeatureScaler:
 
 @dataclass(frozen=True)
 class Track:
-    """One song as the session and the console show it; `features` holds raw (unscaled) values."""
+    """One song as the session and the console show it: `row` is its place in the catalog;
+    `features` holds raw (unscaled) values."""
 
-    index: int
+    row: int
     track_id: str
     name: str
     artist: str
@@ -119,6 +121,13 @@ class Track:
     @property
     def genre(self) -> str:
         return self.genres[0] if self.genres else ""
+
+    @property
+    def index(self) -> int:
+        """Deprecated since 0.3: `row`."""
+        warnings.warn("Track.index is deprecated and goes in tui-dj 0.4; use Track.row.", DeprecationWarning,
+                      stacklevel=2)
+        return self.row
 
 
 def fingerprint(track_ids: Sequence[str] | pd.Series, features: np.ndarray) -> str:
@@ -192,22 +201,22 @@ class Catalog:
         has_sources = "sources" in self.tracks.columns
         out = []
         # Row by row: a take over the Arrow-backed columns would copy whole chunks for a few rows.
-        for j, index in enumerate(rows.tolist()):
-            row = self.tracks.iloc[index]
-            genres = str(row["genres"] or "")
-            path = row["path"] if has_path else None
+        for j, row in enumerate(rows.tolist()):
+            cells = self.tracks.iloc[row]
+            genres = str(cells["genres"] or "")
+            path = cells["path"] if has_path else None
             out.append(Track(
-                index=index,
-                track_id=str(row["track_id"]),
-                name=str(row["name"]),
-                artist=str(row["artist"]),
-                album=str(row["album"] or ""),
+                row=row,
+                track_id=str(cells["track_id"]),
+                name=str(cells["name"]),
+                artist=str(cells["artist"]),
+                album=str(cells["album"] or ""),
                 genres=tuple(g for g in genres.split(GENRE_SEP) if g),
-                popularity=float(row["popularity"]),
-                duration_ms=int(row["duration_ms"]),
+                popularity=float(cells["popularity"]),
+                duration_ms=int(cells["duration_ms"]),
                 features={name: float(value) for name, value in zip(FEATURES, raw[j], strict=True)},
                 path=str(path) if isinstance(path, str) and path else None,
-                sources=row["sources"] if has_sources and isinstance(row["sources"], str) else "",
+                sources=cells["sources"] if has_sources and isinstance(cells["sources"], str) else "",
             ))
         return out
 

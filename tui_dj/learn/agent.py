@@ -110,10 +110,10 @@ class DQNAgent:
         return self.online.encode(rows, song_inputs)
 
     @torch.inference_mode()
-    def q_values(self, obs: np.ndarray, songs: np.ndarray) -> np.ndarray:
-        """Q of each candidate of one state: (k,) for `songs` encoded by `encode`."""
+    def q_values(self, obs: np.ndarray, encodings: np.ndarray) -> np.ndarray:
+        """Q of each candidate of one state: (k,) for `encodings` as `encode` gives them."""
         o = torch.as_tensor(np.asarray(obs, np.float32)).reshape(1, -1)
-        s = torch.as_tensor(np.asarray(songs)).unsqueeze(0)
+        s = torch.as_tensor(np.asarray(encodings)).unsqueeze(0)
         return self.online(o, s)[0].numpy()
 
     def decay_epsilon(self) -> float:

@@ -140,7 +140,7 @@ class TrackLookup:
         if len(self._kept) > TRACKS_KEPT:
             self._kept.clear()
         for track in self.catalog.tracks_at(missing):
-            self._kept[track.index] = track
+            self._kept[track.row] = track
 
 
 @dataclass(frozen=True)
