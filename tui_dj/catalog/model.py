@@ -186,12 +186,12 @@ class Catalog:
     def name(self) -> str:
         return str(self.manifest.get("name", "catalog"))
 
-    def raw_features(self, index: int | np.ndarray | slice | None = None) -> np.ndarray:
-        scaled = self.features if index is None else self.features[index]
+    def raw_features(self, rows: int | np.ndarray | slice | None = None) -> np.ndarray:
+        scaled = self.features if rows is None else self.features[rows]
         return self.scaler.inverse(scaled)
 
-    def track(self, index: int) -> Track:
-        return self.tracks_at([index])[0]
+    def track(self, row: int) -> Track:
+        return self.tracks_at([row])[0]
 
     def tracks_at(self, rows: Sequence[int] | np.ndarray) -> list[Track]:
         """The songs at catalog rows `rows`, in that order."""
@@ -256,6 +256,7 @@ class Catalog:
         return int(rows[np.argmin(((x - x.mean(axis=0)) ** 2).sum(1))])
 
     def index_of(self, track_id: str) -> int | None:
+        """The row of the song with id `track_id`, or None."""
         hits = np.flatnonzero(self.tracks["track_id"].to_numpy() == track_id)
         return int(hits[0]) if len(hits) else None
 
