@@ -97,7 +97,7 @@ class SessionView:
     def replaced(self) -> None:
         """Deprecated since 0.2: a dislike no longer replaces the head of Up next, so this is
         always None (it named the head a dislike had replaced)."""
-        warnings.warn("SessionView.replaced is deprecated and goes in tui-dj 0.3: a dislike no longer "
+        warnings.warn("SessionView.replaced is deprecated and goes in tui-dj 0.4: a dislike no longer "
                       "replaces the head of Up next (view.queue[0] is what plays next).", DeprecationWarning,
                       stacklevel=2)
         return None
