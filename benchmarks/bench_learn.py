@@ -29,9 +29,9 @@ def _fill(agent, rows: int, n_songs: int, rng: np.random.Generator) -> None:
 
     k = agent.config.candidates
     for _ in range(rows):
-        song = agent.encode(rng.integers(0, n_songs, 1), rng.random((1, SONG_DIM), dtype=np.float32))[0]
+        encoding = agent.encode(rng.integers(0, n_songs, 1), rng.random((1, SONG_DIM), dtype=np.float32))[0]
         nxt = agent.encode(rng.integers(0, n_songs, k), rng.random((k, SONG_DIM), dtype=np.float32))
-        agent.remember(rng.random(OBS_DIM, dtype=np.float32), song, float(rng.normal()),
+        agent.remember(rng.random(OBS_DIM, dtype=np.float32), encoding, float(rng.normal()),
                        rng.random(OBS_DIM, dtype=np.float32), nxt, False)
 
 
@@ -72,7 +72,7 @@ def recommendation_ms(catalog, model: Path | None, repeats: int) -> tuple[float,
     dj = DJ(songs, DQNPolicy(agent), generator, np.random.default_rng(0))
     dj.start()
     for i in range(repeats):
-        dj.react(reactions[i % 4], 0.0, rerank=False)
+        dj.learn(reactions[i % 4], 0.0, rerank=False)
         if i % 20 == 19:
             dj = DJ(songs, DQNPolicy(agent), generator, np.random.default_rng(i))
         start = time.perf_counter()

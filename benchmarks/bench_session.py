@@ -37,15 +37,17 @@ def listen(session: object, n: int, rng: np.random.Generator) -> list[float]:
     the call to the view it returns (the new queue and Q-table)."""
     times = []
     view = session.start()  # type: ignore[attr-defined]
+    # A baseline commit before 0.3 (`--baseline`) calls the end of a song `song_ended`.
+    finished = getattr(session, "song_finished", None) or session.song_ended  # type: ignore[attr-defined]
     for _ in range(n):
         energetic = view.now_playing.features["energy"] > 0.7
         reaction = "like" if energetic and rng.random() < 0.8 else "finish" if energetic else \
             str(rng.choice(["skip", "skip", "dislike", "finish"]))
         start = time.perf_counter()
-        view = session.song_ended() if reaction == "finish" else session.react(reaction)  # type: ignore[attr-defined]
+        view = finished() if reaction == "finish" else session.react(reaction)  # type: ignore[attr-defined]
         times.append((time.perf_counter() - start) * 1000.0)
         if reaction == "like":
-            view = session.song_ended()  # type: ignore[attr-defined]
+            view = finished()
     return times
 
 

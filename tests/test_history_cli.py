@@ -42,7 +42,7 @@ def test_history_headers_are_whole_at_80_columns(data: Path) -> None:
     code, out, _ = run_cli("history", "--data-dir", str(data), columns=80)
     assert code == 0
     header = next(line for line in out.splitlines() if "started" in line)
-    assert re.findall(r"[a-z]+", header) == ["started", "min", "profile", "songs", "likes", "ends", "skips",
+    assert re.findall(r"[a-z]+", header) == ["started", "min", "profile", "songs", "likes", "finish", "skips",
                                              "dislikes", "reward"], header
     assert max(len(line) for line in out.splitlines()) <= 80
 

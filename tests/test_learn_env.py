@@ -66,8 +66,8 @@ def test_a_listener_likes_what_is_near_their_taste_and_skips_what_is_far(songs: 
     d = np.linalg.norm(songs.features - songs.features[0], axis=1)
     order = np.argsort(d)
     rng = np.random.default_rng(0)
-    near = [person.react(int(i), songs.features[i], 0.45, 1000 + k, rng) for k, i in enumerate(order[1:21])]
-    far = [person.react(int(i), songs.features[i], 0.45, 2000 + k, rng) for k, i in enumerate(order[-20:])]
+    near = [person.hear_features(int(i), songs.features[i], 0.45, 1000 + k, rng) for k, i in enumerate(order[1:21])]
+    far = [person.hear_features(int(i), songs.features[i], 0.45, 2000 + k, rng) for k, i in enumerate(order[-20:])]
     assert near.count("like") >= 12 and near.count("skip") + near.count("dislike") <= 2
     assert far.count("skip") + far.count("dislike") == 20
     assert far.count("dislike") <= 10  # dislikes are the rare ones
@@ -97,12 +97,12 @@ def test_boredom_grows_with_alike_songs_and_can_be_switched_off(songs: SongTable
     before = bored.utility(np.array([1]), f[[0]], pop[[0]], art[[0]])[0]
     rng = np.random.default_rng(0)
     for _ in range(4):
-        bored.react(0, f[0], float(pop[0]), int(art[0]), rng)
+        bored.hear_features(0, f[0], float(pop[0]), int(art[0]), rng)
     assert bored.boredom > 0.3
     assert bored.utility(np.array([1]), f[[0]], pop[[0]], art[[0]])[0] < before - 0.3
     calm = _listener(songs, boredom=False)
     for _ in range(4):
-        calm.react(0, f[0], float(pop[0]), int(art[0]), rng)
+        calm.hear_features(0, f[0], float(pop[0]), int(art[0]), rng)
     assert calm.boredom == 0.0
 
 
@@ -122,11 +122,11 @@ def test_boredom_comes_from_near_repeats_and_artists_not_from_staying_in_a_taste
     person = _listener(songs, drift=False, quit=False)
     rng = np.random.default_rng(0)
     for k, i in enumerate(varied[:6]):
-        person.react(i, f[i], 0.45, 5000 + k, rng)
+        person.hear_features(i, f[i], 0.45, 5000 + k, rng)
     assert person.boredom < 0.1
     same = _listener(songs, drift=False, quit=False)
     for k in range(6):  # one sound, one artist, again and again
-        same.react(10_000 + k, f[0] + 0.01, 0.45, 7, rng)
+        same.hear_features(10_000 + k, f[0] + 0.01, 0.45, 7, rng)
     assert same.boredom > 0.5
 
 
@@ -135,11 +135,11 @@ def test_drift_moves_taste_toward_enjoyed_songs(songs: SongTable) -> None:
     listener.finish_bar = -10.0  # everything is enjoyed
     target = songs.features[1]
     start = np.linalg.norm(listener.centres[0] - target)
-    listener.react(1, target, 0.5, 7, np.random.default_rng(0))
+    listener.hear_features(1, target, 0.5, 7, np.random.default_rng(0))
     assert np.linalg.norm(listener.centres[0] - target) < start
     fixed = _listener(songs, boredom=False, drift=False)
     fixed.finish_bar = -10.0
-    fixed.react(1, target, 0.5, 7, np.random.default_rng(0))
+    fixed.hear_features(1, target, 0.5, 7, np.random.default_rng(0))
     np.testing.assert_array_equal(fixed.centres[0], songs.features[0])
 
 
@@ -148,7 +148,7 @@ def test_patience_runs_out_unless_quitting_is_off(songs: SongTable) -> None:
     for flag, expect_quit in ((True, True), (False, False)):
         listener = _listener(songs, quit=flag)
         listener.like_bar = listener.finish_bar = 10.0  # nothing pleases
-        outcomes = [listener.react(i, songs.features[i], 0.1, 7, rng) for i in range(1, 10)]
+        outcomes = [listener.hear_features(i, songs.features[i], 0.1, 7, rng) for i in range(1, 10)]
         assert ("quit" in outcomes) == expect_quit
         if flag:  # patience 5: a skip costs 1, a dislike 1.5
             assert 2 <= outcomes.index("quit") <= 4
@@ -244,7 +244,7 @@ def test_greedy_plays_the_exact_nearest_song_to_the_shown_taste() -> None:
     dj = DJ(big, _by_name()["greedy"], _generator(big), streams.candidates, policy_rng=streams.policy)
     dj.start()
     for reaction in ("like", "skip", "finish", "like", "dislike", "finish"):
-        dj.react(reaction, 0.0)
+        dj.learn(reaction, 0.0)
         assert dj.head is not None
         d = ((big.features - dj.trace.taste()) ** 2).sum(1)
         d[dj.trace.played] = np.inf
@@ -274,6 +274,6 @@ def test_linear_bandits_learn_what_pays_across_sessions(songs: SongTable) -> Non
                 assert dj.current is not None
                 picked.append(float(songs.popularity[dj.current.row]))
                 _, reward = PaysForPopularity().hear(songs, dj.current.row, streams.listener)
-                dj.react("finish", reward)
+                dj.learn("finish", reward)
                 dj.advance()
         assert np.mean(picked[-40:]) > np.mean(picked[:10]) + 0.1

@@ -41,7 +41,7 @@ def test_trace_observation_and_taste_follow_reactions(catalog) -> None:
     trace.record(0, f[0], 1)
     # Playing, no reaction yet: the taste has not moved.
     np.testing.assert_allclose(trace.taste(), np.clip(f.mean(0), 0, 1), atol=1e-6)
-    trace.react("like")
+    trace.label("like")
     # One like: the taste is that song.
     np.testing.assert_allclose(trace.taste(), f[0], atol=1e-6)
     trace.record(1, f[1], 2, "dislike")
@@ -57,7 +57,7 @@ def test_trace_observation_and_taste_follow_reactions(catalog) -> None:
     copy = trace.copy()
     copy.record(3, f[3], 3, "like")
     assert len(trace) == 3 and len(copy) == 4
-    copy.react("finish", at=2)
+    copy.label("finish", at=2)
     assert copy.reactions[2] == "finish" and trace.reactions[2] == "skip"
     np.testing.assert_allclose(trace.observation(), obs)
 
@@ -68,7 +68,7 @@ def test_trace_rejects_unknown_reactions(catalog) -> None:
         trace.record(0, catalog.features[0], 1, "love")
     trace.record(0, catalog.features[0], 1)
     with pytest.raises(ValueError):
-        trace.react("love")
+        trace.label("love")
 
 
 def test_song_inputs_mark_artist_repeats_and_distance(catalog) -> None:
@@ -91,9 +91,9 @@ def test_a_like_raises_the_evidence_around_a_song_and_a_skip_the_other_way(catal
     near = np.argsort(((f - f[0]) ** 2).sum(1))[:5]  # song 0 and its neighbours
     trace.record(0, f[0], 1)  # playing, no reaction yet
     before = trace.song_inputs(f[near], np.zeros(5), np.arange(5) + 100)
-    trace.react("like")
+    trace.label("like")
     liked = trace.song_inputs(f[near], np.zeros(5), np.arange(5) + 100)
-    trace.react("skip")
+    trace.label("skip")
     skipped = trace.song_inputs(f[near], np.zeros(5), np.arange(5) + 100)
     for width in range(2):
         like_col, skip_col = 8 + 5 * width, 10 + 5 * width
@@ -214,8 +214,8 @@ def test_per_song_network_learns_from_rows() -> None:
     rng = np.random.default_rng(0)
     inputs = rng.random((2, SONG_DIM), dtype=np.float32)  # read by the feature network only
     for _ in range(16):
-        song = agent.encode(np.array([3]), inputs[:1])[0]
-        agent.remember(rng.random(OBS_DIM, dtype=np.float32), song, 1.0, rng.random(OBS_DIM, dtype=np.float32),
+        encoding = agent.encode(np.array([3]), inputs[:1])[0]
+        agent.remember(rng.random(OBS_DIM, dtype=np.float32), encoding, 1.0, rng.random(OBS_DIM, dtype=np.float32),
                        agent.encode(np.array([1, 2]), inputs), True)
     first = agent.update(1)
     assert first is not None

@@ -84,9 +84,9 @@ def _play(listener, session, songs: int) -> list[str]:
     rng = np.random.default_rng(1)
     for _ in range(songs):
         assert view.now_playing is not None
-        outcome, _ = listener.hear(SONGS, view.now_playing.index, rng)
+        outcome, _ = listener.hear(SONGS, view.now_playing.row, rng)
         out.append(outcome)
-        view = session.song_ended(view.play_number) if outcome in ("finish", "like") else session.react(outcome)
+        view = session.song_finished(view.play_number) if outcome in ("finish", "like") else session.react(outcome)
     return out
 
 
@@ -112,7 +112,7 @@ def test_start_near_a_genre_plays_its_song_and_counts_as_taste(tmp_path: Path) -
     with open_session(catalog=CATALOG, data_dir=tmp_path, seed=0) as session:
         view = session.start(near=genre.upper())
         assert view.now_playing is not None and genre in view.now_playing.genres
-        song = CATALOG.features[view.now_playing.index]
+        song = CATALOG.features[view.now_playing.row]
         taste = np.array([row.scaled for row in view.taste])
         assert np.linalg.norm(taste - song) < np.linalg.norm(SONGS.prior - song)
         assert "choose" in [event.kind for event in session.history(5)]

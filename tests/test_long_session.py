@@ -61,12 +61,12 @@ def test_ten_thousand_reactions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         reaction = rng.choices(KINDS, WEIGHTS)[0]
         a = time.perf_counter()
         if reaction == "finish":
-            session.song_ended()
+            session.song_finished()
         else:
             session.react(reaction)
         b = time.perf_counter()
         if reaction == "like":
-            session.song_ended()  # the liked song plays to its end: the next one starts
+            session.song_finished()  # the liked song plays to its end: the next one starts
         c = time.perf_counter()
         feedback_s.append(b - a)
         next_s.append(c - b if reaction == "like" else 0.0)

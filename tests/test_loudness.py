@@ -20,7 +20,7 @@ from tui_dj.catalog import load_catalog
 from tui_dj.catalog.model import FEATURES, Track
 from tui_dj.catalog.music.analyse import decode, integrated_loudness
 from tui_dj.playback import SimulatedPlayer
-from tui_dj.playback.base import ENDED, Player
+from tui_dj.playback.base import FINISHED, Player
 from tui_dj.playback.loudness import (
     CEILING_DB,
     MAX_BOOST_DB,
@@ -38,7 +38,7 @@ CEILING = decibels_to_ratio(CEILING_DB)
 
 
 def _track(loudness: float, sources: str = "m" * 9, path: str | None = "/music/a.flac") -> Track:
-    return Track(index=0, track_id="t", name="A", artist="B", album="", genres=(), popularity=0.0,
+    return Track(row=0, track_id="t", name="A", artist="B", album="", genres=(), popularity=0.0,
                  duration_ms=1000, features=dict.fromkeys(FEATURES, 0.0) | {"loudness": loudness},
                  path=path, sources=sources)
 
@@ -148,8 +148,8 @@ def _loudness(path: Path) -> tuple[float, float]:
 def _play_to_end(player: Player, track: Track, gain_db: float) -> None:
     player.play(track.path, track.duration_ms / 1000.0, gain_db)
     deadline = time.monotonic() + 20
-    while not any(e.kind == ENDED for e in player.poll()):
-        assert time.monotonic() < deadline, "the song never ended"
+    while not any(e.kind == FINISHED for e in player.poll()):
+        assert time.monotonic() < deadline, "the song never finished"
         time.sleep(0.05)
 
 

@@ -112,7 +112,7 @@ async def test_a_vanished_file_is_a_notice_and_the_next_song(app_parts: tuple[An
         await _until(pilot, lambda: app.view is not None)
         upcoming = app.view.queue[1].track
         Path(upcoming.path).unlink()  # gone before it plays (the head may already be preloaded)
-        app.submit_action("play", upcoming.index)
+        app.submit_action("play", upcoming.row)
         await _until(pilot, lambda: app.view.now_playing == upcoming)
         await _until(pilot, lambda: any("could not be played" in s for s in said))
         await _until(pilot, lambda: app.view.now_playing != upcoming)

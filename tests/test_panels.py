@@ -89,7 +89,7 @@ def test_the_oracle_searches_near_every_song_of_a_playlist() -> None:
 @pytest.mark.parametrize("policy", POLICIES)
 def test_every_policy_plays_a_panel_listener_through_the_session_api(policy: str) -> None:
     listener = load(PanelSpec("personas"))[0]
-    result = play(listener, policy, model=None, songs=12)
+    result = play(listener, policy, model=None, n_songs=12)
     assert len(result.outcomes) == 12
     assert set(result.outcomes) <= {"like", "finish", "skip", "dislike"}
     # The queue rule through the API: the head seen while a song played is the one that followed.
@@ -103,7 +103,7 @@ def test_summaries_take_medians_and_pair_listeners() -> None:
 
     results = [result(f"p{i}", "dqn", 20 + 4 * i) for i in range(5)] + \
               [result(f"p{i}", "liked-mean", 10 + 2 * i) for i in range(5)]
-    summary = summarise(results, songs=60)
+    summary = summarise(results, n_songs=60)
     dqn = summary["policies"]["dqn"]
     assert dqn["like_late"]["median"] == pytest.approx(28 / 40)
     assert dqn["worst_late"] == pytest.approx(0.5) and dqn["worst_listener"] == "p0"
@@ -138,7 +138,7 @@ def test_a_reaction_moves_the_q_values_the_right_way() -> None:
             rows = np.argsort(((SONGS.features - SONGS.features[row]) ** 2).sum(1))[:6]  # it and 5 neighbours
             before = policy.decide(SONGS, dj.trace, rows, streams.policy).scores
             reaction, reward = person.hear(SONGS, row, streams.listener)
-            dj.react(reaction, reward, rerank=False)
+            dj.learn(reaction, reward, rerank=False)
             after = policy.decide(SONGS, dj.trace, rows, streams.policy).scores
             moved[reaction].append((after[0] - before[0], float(np.mean(after[1:] - before[1:]))))
             dj.advance()
@@ -230,7 +230,7 @@ def test_the_families_summary_scores_each_family_and_finds_its_best_baseline() -
                     # implicit people never press like: scored on the loved songs they heard
                     _family_result(f"implicit {i}", "implicit", "dqn", 0, loved=8),
                     _family_result(f"implicit {i}", "implicit", "liked-mean", 0, loved=4)]
-    summary = summarise_families(results, songs=40)
+    summary = summarise_families(results, n_songs=40)
     rules = summary["families"]["thresholds"]
     assert rules["best_baseline"] == "thompson"  # the oracle is no baseline
     assert rules["policies"]["dqn"]["late"]["median"] == pytest.approx(12 / 20)
@@ -304,7 +304,7 @@ def test_the_families_tables_fit_80_columns_with_the_longest_names() -> None:
                         _family_result(f"{family} {i}", family, "dqn", 1 + i, loved=1),
                         _family_result(f"{family} {i}", family, "dqn-frozen", 1, loved=1)]
     console = Console(width=80, record=True, no_color=True)
-    summary = summarise_families(results, songs=40)
+    summary = summarise_families(results, n_songs=40)
     for table in family_tables(summary):
         console.print(table)
     for line in family_notes(summary):
@@ -344,7 +344,7 @@ def test_leave_one_out_trains_without_the_family_tests_on_it_and_reuses_the_mode
     from tui_dj.panels.run import PanelSpec
 
     spec = PanelSpec("families", per_family=2)
-    report = leave_one_out(spec, ["implicit"], None, tmp_path, songs=24, episodes=2)
+    report = leave_one_out(spec, ["implicit"], None, tmp_path, n_songs=24, episodes=2)
     entry = report["families"]["implicit"]
     assert entry["listeners"] == 2 and 0.0 <= entry["without"] <= 1.0 and 0.0 <= entry["with"] <= 1.0
     model = tmp_path / "without-implicit" / "dqn.pt"
@@ -355,9 +355,9 @@ def test_leave_one_out_trains_without_the_family_tests_on_it_and_reuses_the_mode
     meta = json.loads(read_state(model)["metadata"])
     assert meta["train_config"]["env"]["leave_out"] == "implicit"
     stamp = model.stat().st_mtime_ns
-    leave_one_out(spec, ["implicit"], None, tmp_path, songs=24, episodes=2)
+    leave_one_out(spec, ["implicit"], None, tmp_path, n_songs=24, episodes=2)
     assert model.stat().st_mtime_ns == stamp  # trained once, then reused
     from tui_dj.learn.train import last_checkpoint
 
-    leave_one_out(spec, ["implicit"], None, tmp_path, songs=24, episodes=3)  # a run shorter than asked
+    leave_one_out(spec, ["implicit"], None, tmp_path, n_songs=24, episodes=3)  # a run shorter than asked
     assert last_checkpoint(tmp_path / "without-implicit") == 3  # goes on, rather than being reused

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests import audio_gen as gen
-from tui_dj.playback import ENDED, FAILED, Player, PlayerEvent, SimulatedPlayer, open_player
+from tui_dj.playback import FAILED, FINISHED, Player, PlayerEvent, SimulatedPlayer, open_player
 
 
 class FakeClock:
@@ -42,7 +42,7 @@ def test_simulated_plays_pauses_seeks_and_ends() -> None:
     player.seek(9.0, relative=False)
     assert player.poll() == []
     clock.now += 1.5
-    assert player.poll() == [PlayerEvent(ENDED, "/music/a.mp3")]
+    assert player.poll() == [PlayerEvent(FINISHED, "/music/a.mp3")]
     assert player.poll() == [] and player.position == 10.0
 
 
@@ -53,7 +53,7 @@ def test_simulated_song_seconds_speeds_the_clock() -> None:
     clock.now += 15
     assert player.position == pytest.approx(120.0)
     clock.now += 15
-    assert player.poll() == [PlayerEvent(ENDED, None)]
+    assert player.poll() == [PlayerEvent(FINISHED, None)]
 
 
 def test_simulated_volume_and_replacing_a_song() -> None:
@@ -69,7 +69,7 @@ def test_simulated_volume_and_replacing_a_song() -> None:
     clock.now += 4
     assert player.poll() == []
     clock.now += 2
-    assert player.poll() == [PlayerEvent(ENDED, "b")]
+    assert player.poll() == [PlayerEvent(FINISHED, "b")]
 
 
 def test_open_player_simulate_and_auto_never_crash() -> None:
@@ -129,7 +129,7 @@ def test_real_two_second_file_plays_to_its_end(real_player: Player, tmp_path: Pa
     start = time.monotonic()
     real_player.play(path, 2.0)
     events = _events(real_player, timeout=6.0)
-    assert events == [PlayerEvent(ENDED, str(path))]
+    assert events == [PlayerEvent(FINISHED, str(path))]
     assert time.monotonic() - start > 1.2  # played, in (about) real time, not skipped
 
 
@@ -178,7 +178,7 @@ def test_real_file_vanishing_mid_song(real_player: Player, tmp_path: Path) -> No
     real_player.preload(second)
     second.unlink()
     real_player.play(first, 1.0)
-    assert _events(real_player) == [PlayerEvent(ENDED, str(first))]
+    assert _events(real_player) == [PlayerEvent(FINISHED, str(first))]
     real_player.play(second, 1.0)
     assert [e.kind for e in _events(real_player)] == [FAILED]
 
@@ -188,11 +188,11 @@ def test_real_gapless_preload(real_player: Player, tmp_path: Path) -> None:
     second = gen.write_audio(tmp_path / "second.flac", gen.tone(1.5, freq=660))
     real_player.play(first, 1.0)
     real_player.preload(second)
-    assert _events(real_player) == [PlayerEvent(ENDED, str(first))]
+    assert _events(real_player) == [PlayerEvent(FINISHED, str(first))]
     real_player.play(second, 1.5)  # already under way: this must not restart it
-    assert _events(real_player) == [PlayerEvent(ENDED, str(second))]
+    assert _events(real_player) == [PlayerEvent(FINISHED, str(second))]
 
 
 def test_real_clock_only_song(real_player: Player) -> None:
     real_player.play(None, 0.3)
-    assert _events(real_player) == [PlayerEvent(ENDED, None)]
+    assert _events(real_player) == [PlayerEvent(FINISHED, None)]

@@ -76,15 +76,15 @@ def test_the_documented_api(tmp_path: Path) -> None:
         assert (stats.plays, stats.likes, stats.skips) == (3, 1, 1)
         assert stats.total_reward == pytest.approx(0.75) and stats.recent_rewards == (1.0, -0.25)
         assert [e.kind for e in s.history(10)] == ["play", "skip", "play", "like", "play"]
-        view = s.song_ended(view.play_number)
+        view = s.song_finished(view.play_number)
         assert view.stats.finishes == 1 and view.play_number == 4
-        assert s.song_ended(3).play_number == 4  # the late end of an earlier song does nothing
+        assert s.song_finished(3).play_number == 4  # the late end of an earlier song does nothing
         hits = s.search(track.name.split()[0], 5)
         assert hits and all(track.name.split()[0].lower() in (h.name + h.artist + h.album).lower() for h in hits)
         view = s.enqueue(hits[0].track_id)
         assert view.queue[0] == QueueEntry(hits[0], "chosen")
         assert s.react("skip").now_playing == hits[0]
-        assert s.play(7).now_playing is not None and s.current.index == 7  # type: ignore[union-attr]
+        assert s.play(7).now_playing is not None and s.current.row == 7  # type: ignore[union-attr]
         with pytest.raises(TuiDjError, match="like, skip or dislike"):
             s.react("love")
         with pytest.raises(TuiDjError):
@@ -97,7 +97,7 @@ def test_a_like_moves_the_taste_toward_the_song(tmp_path: Path) -> None:
         assert track is not None
         before = np.array([row.scaled for row in s.view().taste])
         after = np.array([row.scaled for row in s.react("like").taste])
-        song = SMALL.features[track.index]
+        song = SMALL.features[track.row]
         assert np.linalg.norm(after - song) < np.linalg.norm(before - song)
 
 
@@ -113,9 +113,9 @@ def test_up_next_is_what_plays_next(tmp_path: Path) -> None:
             if reaction.startswith("like-then"):
                 view = s.react("like")
                 assert view.queue[0].track == head  # a like never moves the head
-                view = s.song_ended(view.play_number) if reaction.endswith("end") else s.react("skip")
+                view = s.song_finished(view.play_number) if reaction.endswith("end") else s.react("skip")
             elif reaction == "end":
-                view = s.song_ended(view.play_number)
+                view = s.song_finished(view.play_number)
             else:
                 view = s.react(reaction)
             assert view.now_playing == head, reaction
@@ -146,12 +146,12 @@ def test_dislike_never_plays_again_and_likes_come_back_later(tmp_path: Path) -> 
         for _ in range(60):
             assert view.now_playing is not None and view.now_playing.track_id not in disliked
             assert not disliked & {e.track.track_id for e in view.queue}
-            view = s.song_ended()
+            view = s.song_finished()
     # Another profile is free to hear them.
     with open_session(catalog=catalog, profile="bob", data_dir=tmp_path, seed=2) as s:
         heard = {s.start().now_playing.track_id}  # type: ignore[union-attr]
         for _ in range(100):
-            heard.add(s.song_ended().now_playing.track_id)  # type: ignore[union-attr]
+            heard.add(s.song_finished().now_playing.track_id)  # type: ignore[union-attr]
     assert heard & disliked
 
 
@@ -171,13 +171,13 @@ def test_undo_takes_back_history_taste_and_network(tmp_path: Path) -> None:
         assert s.undo().message == "Nothing to undo."
         view = s.start()
         probe = view.queue[3].track
-        score, taste, weights = s.score(probe.index), view.taste, _weights(s, tmp_path)
+        score, taste, weights = s.score(probe.row), view.taste, _weights(s, tmp_path)
         s.react("like")
-        assert s.score(probe.index) != score and not _same(weights, _weights(s, tmp_path))
+        assert s.score(probe.row) != score and not _same(weights, _weights(s, tmp_path))
         view = s.undo()
         assert view.message is not None and "like" in view.message
         assert _same(weights, _weights(s, tmp_path))
-        assert s.score(probe.index) == score  # the same network in the same state
+        assert s.score(probe.row) == score  # the same network in the same state
         assert view.taste == taste and view.reaction is None and view.stats.likes == 0
         # A dislike moved on; its undo takes back the reaction, not the song change.
         disliked = view.now_playing
@@ -188,9 +188,13 @@ def test_undo_takes_back_history_taste_and_network(tmp_path: Path) -> None:
         assert view.stats.dislikes == 0 and view.stats.plays == stats.plays
         assert [e.kind for e in s.history(10)] == ["play", "play"]
         # No longer disliked: it may be chosen again.
-        assert s.play(disliked.index).now_playing == disliked  # type: ignore[union-attr]
-        s.song_ended()
+        assert s.play(disliked.row).now_playing == disliked  # type: ignore[union-attr]
+        s.song_finished()
         assert [e.kind for e in s.history(3)] == ["play", "finish", "play"]
+        playing = s.view().now_playing
+        assert playing is not None
+        with pytest.warns(DeprecationWarning, match=r"Track.index is deprecated .* use Track.row"):
+            assert playing.index == playing.row == s.catalog.index_of(playing.track_id)
     with HistoryStore.open(tmp_path) as store:
         rows = [(e.kind, e.reverted) for e in store.events("ana", 50, include_reverted=True)]
     assert ("dislike", "undo") in rows and ("like", "undo") in rows and ("undo", None) in rows
@@ -222,7 +226,7 @@ def test_a_catalog_that_runs_out_says_so_once_and_recovers(tmp_path: Path) -> No
         view = s.react("dislike")
         assert view.now_playing is None and view.out_of_songs
         assert view.message is not None and "undo" in view.message and "forgive" in view.message
-        assert s.song_ended().message is None  # said once: nothing more happens
+        assert s.song_finished().message is None  # said once: nothing more happens
         view = s.undo()  # the last dislike is taken back: that song plays again
         assert view.now_playing == second and not view.out_of_songs
         view = s.react("dislike")
@@ -378,6 +382,22 @@ def test_the_names_of_0_1_still_work_and_name_their_successors(tmp_path: Path) -
         assert kinds[:2] == [("like", second.name), ("skip", first.name)]
         with pytest.warns(DeprecationWarning, match=r"view.queue\[0\] is what plays next"):
             assert s.react("dislike").replaced is None
+
+
+def test_the_names_of_0_2_still_work_and_name_their_successors(tmp_path: Path) -> None:
+    with _open(tmp_path) as s:
+        view = s.start()
+        with pytest.warns(DeprecationWarning, match=r"Session.song_ended\(\) is deprecated .* use song_finished\(\)"):
+            after = s.song_ended(view.play_number)
+        assert after.play_number == view.play_number + 1  # the song finished and the next one started
+        assert after.learned is not None and after.learned.reaction == "finish"
+        with pytest.warns(DeprecationWarning):
+            assert s.song_ended(view.play_number).play_number == after.play_number  # a late one: nothing
+        assert [e.kind for e in s.history(3)] == ["play", "finish", "play"]
+        playing = s.view().now_playing
+        assert playing is not None
+        with pytest.warns(DeprecationWarning, match=r"Track.index is deprecated .* use Track.row"):
+            assert playing.index == playing.row == s.catalog.index_of(playing.track_id)
 
 
 def test_a_reaction_says_it_is_on_disk_once_its_call_returns(tmp_path: Path) -> None:

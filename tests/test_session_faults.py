@@ -33,7 +33,7 @@ from tui_dj.catalog import builtin_catalog
 s = open_session(catalog=builtin_catalog(400), profile="ana", data_dir=sys.argv[1], seed=int(sys.argv[2]),
                  autosave_s=0.0)
 print("READY", flush=True)
-calls = [lambda: s.react("like"), lambda: s.react("skip"), lambda: s.song_ended(), lambda: s.react("dislike")]
+calls = [lambda: s.react("like"), lambda: s.react("skip"), lambda: s.song_finished(), lambda: s.react("dislike")]
 view = s.start()
 i = 0
 while True:
@@ -126,7 +126,7 @@ def test_full_disk_while_saving_the_model(tmp_path: Path, monkeypatch: pytest.Mo
     assert s.warning is not None and "No space left on device" in s.warning and "previous file is unchanged" in s.warning
     assert model.read_bytes() == before
     assert [p.name for p in model.parent.iterdir() if p.name.startswith(".")] == []
-    s.song_ended()
+    s.song_finished()
     monkeypatch.undo()
     s.react("like")  # the retry succeeds once there is space
     assert s.warning is None
@@ -164,7 +164,7 @@ def test_full_disk_while_writing_history(tmp_path: Path, monkeypatch: pytest.Mon
     view = s.react("dislike")
     assert view.q_rows and view.now_playing is not None  # the session keeps going
     disk.full = False
-    view = s.song_ended()
+    view = s.song_finished()
     assert view.learned is not None and view.learned.saved
     assert s.warning is None
     assert [e.kind for e in s.history(20)] == ["play", "finish", "play", "dislike", "play", "skip", "play",

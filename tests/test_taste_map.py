@@ -85,11 +85,11 @@ def test_marks_follow_the_view(tmp_path: Path) -> None:
         session.react("like")
         session.react("skip")
         view = session.react("dislike")
-    assert (liked.index, "like") in view.reacted and any(r == "dislike" for _, r in view.reacted)
+    assert (liked.row, "like") in view.reacted and any(r == "dislike" for _, r in view.reacted)
     marks = view_marks(view, plane, 40, 12)
     kinds = [kind for _, _, kind in marks]
     assert kinds[-1] == "taste" and {"like", "dislike", "now", "next"} <= set(kinds)
-    x, y = plane.unit[liked.index]
+    x, y = plane.unit[liked.row]
     assert (min(int(x * 40), 39), min(int((1 - y) * 12), 11), "like") in marks
     # The taste mark moves with the taste.
     moved = replace(view, taste=tuple(replace(row, scaled=1.0) for row in view.taste))

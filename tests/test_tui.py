@@ -103,11 +103,11 @@ async def test_the_head_of_up_next_on_screen_is_the_song_that_plays(session: Any
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         moved = 0
-        for step in ["n", "l", "end", "n", "l", "n", "end", "n"]:
+        for step in ["n", "l", "finish", "n", "l", "n", "finish", "n"]:
             shown_next = str(app.screen.query_one(QueueTable).get_row_at(0)[0])
             before = app.view.play_number
-            if step == "end":
-                app.submit_action("end", play_number=before)
+            if step == "finish":
+                app.submit_action("finish", play_number=before)
             else:
                 await pilot.press(step)
             await settle(pilot, app)
@@ -124,7 +124,7 @@ async def test_like_moves_the_taste_toward_the_song(session: Any) -> None:
     app = DJApp(session, autoplay=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        song = np.asarray(session.catalog.features[session.current.index])
+        song = np.asarray(session.catalog.features[session.current.row])
         before = np.asarray([row.scaled for row in session.view().taste])
         liked = session.current
         await pilot.press("l")
@@ -451,7 +451,7 @@ async def test_the_end_of_a_song_is_one_call(session: Any) -> None:
             await pilot.pause(0.05)
         await pilot.press("space")
         await settle(pilot, app)
-        assert counting.calls[0] == "song_ended" and set(counting.calls) == {"song_ended"}
+        assert counting.calls[0] == "song_finished" and set(counting.calls) == {"song_finished"}
 
 
 async def test_a_failing_history_load_reaches_the_one_handler(session: Any) -> None:

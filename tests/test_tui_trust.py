@@ -86,7 +86,7 @@ async def test_the_q_table_marks_the_song_that_plays_next(session: Any) -> None:
         # song, if the Q-table still lists it).
         head = app.view.queue[0].track
         chosen = app.view.q_rows[-1].track
-        app.submit_action("enqueue", chosen.index)
+        app.submit_action("enqueue", chosen.row)
         await settle(pilot, app)
         assert app.view.queue[0].track == chosen
         assert head.name not in marked()  # the DJ's own pick no longer plays next

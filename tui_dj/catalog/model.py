@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,9 +104,10 @@ class FeatureScaler:
 
 @dataclass(frozen=True)
 class Track:
-    """One song as the session and the console show it; `features` holds raw (unscaled) values."""
+    """One song as the session and the console show it: `row` is its place in the catalog;
+    `features` holds raw (unscaled) values."""
 
-    index: int
+    row: int
     track_id: str
     name: str
     artist: str
@@ -120,6 +122,13 @@ class Track:
     @property
     def genre(self) -> str:
         return self.genres[0] if self.genres else ""
+
+    @property
+    def index(self) -> int:
+        """Deprecated since 0.3: `row`."""
+        warnings.warn("Track.index is deprecated and goes in tui-dj 0.4; use Track.row.", DeprecationWarning,
+                      stacklevel=2)
+        return self.row
 
 
 def fingerprint(track_ids: Sequence[str] | pd.Series, features: np.ndarray) -> str:
@@ -178,12 +187,12 @@ class Catalog:
     def name(self) -> str:
         return str(self.manifest.get("name", "catalog"))
 
-    def raw_features(self, index: int | np.ndarray | slice | None = None) -> np.ndarray:
-        scaled = self.features if index is None else self.features[index]
+    def raw_features(self, rows: int | np.ndarray | slice | None = None) -> np.ndarray:
+        scaled = self.features if rows is None else self.features[rows]
         return self.scaler.inverse(scaled)
 
-    def track(self, index: int) -> Track:
-        return self.tracks_at([index])[0]
+    def track(self, row: int) -> Track:
+        return self.tracks_at([row])[0]
 
     def tracks_at(self, rows: Sequence[int] | np.ndarray) -> list[Track]:
         """The songs at catalog rows `rows`, in that order."""
@@ -193,22 +202,22 @@ class Catalog:
         has_sources = "sources" in self.tracks.columns
         out = []
         # Row by row: a take over the Arrow-backed columns would copy whole chunks for a few rows.
-        for j, index in enumerate(rows.tolist()):
-            row = self.tracks.iloc[index]
-            genres = str(row["genres"] or "")
-            path = row["path"] if has_path else None
+        for j, row in enumerate(rows.tolist()):
+            cells = self.tracks.iloc[row]
+            genres = str(cells["genres"] or "")
+            path = cells["path"] if has_path else None
             out.append(Track(
-                index=index,
-                track_id=str(row["track_id"]),
-                name=str(row["name"]),
-                artist=str(row["artist"]),
-                album=str(row["album"] or ""),
+                row=row,
+                track_id=str(cells["track_id"]),
+                name=str(cells["name"]),
+                artist=str(cells["artist"]),
+                album=str(cells["album"] or ""),
                 genres=tuple(g for g in genres.split(GENRE_SEP) if g),
-                popularity=float(row["popularity"]),
-                duration_ms=int(row["duration_ms"]),
+                popularity=float(cells["popularity"]),
+                duration_ms=int(cells["duration_ms"]),
                 features={name: float(value) for name, value in zip(FEATURES, raw[j], strict=True)},
                 path=str(path) if isinstance(path, str) and path else None,
-                sources=row["sources"] if has_sources and isinstance(row["sources"], str) else "",
+                sources=cells["sources"] if has_sources and isinstance(cells["sources"], str) else "",
             ))
         return out
 
@@ -248,6 +257,7 @@ class Catalog:
         return int(rows[np.argmin(((x - x.mean(axis=0)) ** 2).sum(1))])
 
     def index_of(self, track_id: str) -> int | None:
+        """The row of the song with id `track_id`, or None."""
         hits = np.flatnonzero(self.tracks["track_id"].to_numpy() == track_id)
         return int(hits[0]) if len(hits) else None
 

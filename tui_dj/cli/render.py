@@ -134,7 +134,7 @@ def sessions_table(rows: Sequence[SessionSummary], who: str, folder: Path) -> Ta
     # No outer edge: its four cells are the profile's name on an 80-column terminal.
     table = Table(title=f"Recent sessions, {who}" if rows else f"No sessions yet for {who} in {folder}",
                   title_justify="left", show_edge=False, pad_edge=False)
-    for column in ("started", "min", "profile", "songs", "likes", "ends", "skips", "dislikes", "reward"):
+    for column in ("started", "min", "profile", "songs", "likes", "finish", "skips", "dislikes", "reward"):
         # Only the profile's name gives way on a narrow terminal: a cut header ("disli…") or number
         # says nothing.
         if column == "profile":

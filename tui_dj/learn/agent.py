@@ -110,10 +110,10 @@ class DQNAgent:
         return self.online.encode(rows, song_inputs)
 
     @torch.inference_mode()
-    def q_values(self, obs: np.ndarray, songs: np.ndarray) -> np.ndarray:
-        """Q of each candidate of one state: (k,) for `songs` encoded by `encode`."""
+    def q_values(self, obs: np.ndarray, encodings: np.ndarray) -> np.ndarray:
+        """Q of each candidate of one state: (k,) for `encodings` as `encode` gives them."""
         o = torch.as_tensor(np.asarray(obs, np.float32)).reshape(1, -1)
-        s = torch.as_tensor(np.asarray(songs)).unsqueeze(0)
+        s = torch.as_tensor(np.asarray(encodings)).unsqueeze(0)
         return self.online(o, s)[0].numpy()
 
     def decay_epsilon(self) -> float:
@@ -123,20 +123,21 @@ class DQNAgent:
 
     # -- learning --------------------------------------------------------------------------------
 
-    def remember(self, obs: np.ndarray, song: np.ndarray, reward: float, next_obs: np.ndarray,
-                 next_songs: np.ndarray | None, done: bool) -> None:
-        """Store one transition: `song` is the played song and `next_songs` the next state's
-        candidates, both as `encode` gives them (the first `config.bootstrap` of them are kept: pass
+    def remember(self, obs: np.ndarray, encoding: np.ndarray, reward: float, next_obs: np.ndarray,
+                 next_encodings: np.ndarray | None, done: bool) -> None:
+        """Store one transition: `encoding` is the played song's and `next_encodings` the next
+        state's candidates', both as `encode` gives them (the first `config.bootstrap` of them are kept: pass
         the best-scored first)."""
         k = self.config.bootstrap
         mask = np.zeros(k, np.bool_)
         net = self.online
         nxt = np.zeros((k, *net.song_shape), net.song_dtype)
-        if next_songs is not None and not done:
-            m = min(k, len(next_songs))
-            nxt[:m] = np.asarray(next_songs)[:m]
+        if next_encodings is not None and not done:
+            m = min(k, len(next_encodings))
+            nxt[:m] = np.asarray(next_encodings)[:m]
             mask[:m] = True
-        self.replay.add(obs=obs, song=song, reward=reward, next_obs=next_obs, next_songs=nxt,
+        # The replay's fields keep their names ("song", "next_songs"): warm-start files hold them.
+        self.replay.add(obs=obs, song=encoding, reward=reward, next_obs=next_obs, next_songs=nxt,
                         done=float(done), mask=mask)
 
     def update(self, steps: int = 1) -> float | None:
@@ -182,9 +183,9 @@ class DQNAgent:
         done = torch.from_numpy(batch["done"])
         mask = torch.from_numpy(batch["mask"])
         with torch.no_grad():
-            songs = torch.from_numpy(batch["next_songs"])
-            q_next_t = self.target(next_obs, songs)
-            q_next_o = self.online(next_obs, songs) if c.double else q_next_t
+            next_encodings = torch.from_numpy(batch["next_songs"])
+            q_next_t = self.target(next_obs, next_encodings)
+            q_next_o = self.online(next_obs, next_encodings) if c.double else q_next_t
             q_next_o = q_next_o.masked_fill(~mask, -torch.inf)
             best = q_next_o.argmax(dim=1, keepdim=True)
             q_next = q_next_t.gather(1, best).squeeze(1)

@@ -205,7 +205,7 @@ class LinearBandit(Policy):
         return Decision(rows, score, encodings=phi)
 
     def learn(self, t: Transition) -> float | None:
-        phi = t.song
+        phi = t.encoding
         if phi is None:
             return None
         # Sherman-Morrison: A⁻¹ after adding φφᵀ, without inverting at every step.

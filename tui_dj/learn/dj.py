@@ -34,12 +34,12 @@ EXPLORE_RADIUS = 0.35
 @dataclass(frozen=True)
 class Pick:
     """A song picked to play, why (`best`, `explore` or `chosen` by the person), and for learning,
-    the state it was picked in and how the policy described it there."""
+    the state it was picked in and how the policy encoded it there."""
 
     row: int
     why: str
     state: Any = None
-    song: Any = None
+    encoding: Any = None
 
 
 @dataclass
@@ -113,17 +113,17 @@ class DJ:
         self._rank(keep_head=False)
         return pick
 
-    def react(self, reaction: str, reward: float, done: bool = False, rerank: bool = True) -> float | None:
-        """The listener's reaction to the song playing: learned from, then the songs after the head
-        are re-ranked (the head stays: it is what the person was shown). `rerank=False` when the next song starts
+    def learn(self, reaction: str, reward: float, done: bool = False, rerank: bool = True) -> float | None:
+        """Learn from the listener's reaction to the song playing, then re-rank the songs after the
+        head (the head stays: it is what the person was shown). `rerank=False` when the next song starts
         at once anyway (a skip: the head plays, and a new decision is made there)."""
         if self.current is None:
             raise ValueError("nothing is playing")
         # A chosen song heard to the end stays a like in what the DJ knows (the reward is a finish's).
         chosen_and_heard = self.current.why == "chosen" and reaction == "finish"
-        self.trace.react("like" if chosen_and_heard else reaction)
+        self.trace.label("like" if chosen_and_heard else reaction)
         nxt = self._head_decision
-        transition = Transition(self.current.state, self.current.song, float(reward),
+        transition = Transition(self.current.state, self.current.encoding, float(reward),
                                 None if nxt is None else nxt.state,
                                 None if nxt is None else nxt.best_encodings(), done or nxt is None)
         loss = self.policy.learn(transition)
@@ -160,7 +160,7 @@ class DJ:
         self.policy.restore(snap.policy)
         back = self._plays - snap.play_id  # songs started since
         if back < len(self.trace):
-            self.trace.react(snap.reaction, at=len(self.trace) - 1 - back)
+            self.trace.label(snap.reaction, at=len(self.trace) - 1 - back)
         self.banned = set(snap.banned) - set(self.chosen)
         self._rank(keep_head=True)
 
@@ -241,7 +241,7 @@ class DJ:
         self.head_score = next((q for r, q in ranked if r == head), None)
         self.ranked = [(r, q) for r, q in ranked if r != head][:TABLE_SIZE]
 
-    # -- the narrow interface a session drives (besides start, advance, react, choose) -----------
+    # -- the narrow interface a session drives (besides start, advance, learn, choose) -----------
 
     def ban(self, row: int) -> None:
         """Keep `row` from playing again (a song whose file cannot be played)."""

@@ -51,13 +51,13 @@ class DJEnv(gym.Env[np.ndarray, np.int64]):
         return self.trace.observation(), {}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        index = int(action)
+        row = int(action)
         s = self.songs
-        if not 0 <= index < len(s):
-            raise ValueError(f"action {index} is not a song of this catalog")
+        if not 0 <= row < len(s):
+            raise ValueError(f"action {row} is not a song of this catalog")
         self.steps += 1
-        outcome, reward = self.listener.hear(s, index, self.np_random)
+        outcome, reward = self.listener.hear(s, row, self.np_random)
         terminated = outcome == "quit"
-        self.trace.record(index, s.features[index], int(s.artists[index]), "skip" if terminated else outcome)
+        self.trace.record(row, s.features[row], int(s.artists[row]), "skip" if terminated else outcome)
         truncated = not terminated and self.steps >= self.config.max_steps
         return self.trace.observation(), float(reward), terminated, truncated, {"outcome": outcome}

@@ -61,7 +61,8 @@ class Habits:
 
 
 class Listener:
-    """One person for one session. `react` returns a reaction (or "quit") and updates the hidden state."""
+    """One person for one session. `hear` returns a reaction (or "quit") and its reward, and updates
+    the hidden state."""
 
     def __init__(self, centres: np.ndarray, importance: np.ndarray, width: float, popularity_weight: float,
                  habits: Habits, config: EnvConfig | None = None) -> None:
@@ -141,10 +142,12 @@ class Listener:
             return "skip"
         return "dislike"
 
-    def react(self, index: int, x: np.ndarray, popularity: float, artist: int, rng: np.random.Generator) -> str:
-        """Hear one song; return like, finish, skip, dislike or quit."""
+    def hear_features(self, row: int, x: np.ndarray, popularity: float, artist: int,
+                      rng: np.random.Generator) -> str:
+        """Hear one song given by its features `x`, popularity and artist (catalog row `row`): return
+        like, finish, skip, dislike or quit."""
         x = np.asarray(x, np.float32).reshape(N_FEATURES)
-        u = float(self.utility(np.array([index]), x[None], np.array([popularity]), [artist])[0])
+        u = float(self.utility(np.array([row]), x[None], np.array([popularity]), [artist])[0])
         u += float(rng.normal(0.0, self.habits.noise))
         reaction = self.reaction_for(u)
         c = self.config
@@ -152,7 +155,7 @@ class Listener:
             self.boredom = float(self._boredom_after(x[None], [artist])[0])
         self.recent.append(x)
         self.recent_artists.append(int(artist))
-        self.heard.add(int(index))
+        self.heard.add(int(row))
         if c.drift and reaction in ("like", "finish"):
             j = int(np.argmin((((self.centres - x) ** 2) * self.importance).sum(1)))
             step = 0.15 if reaction == "like" else 0.05
@@ -164,7 +167,7 @@ class Listener:
 
     def hear(self, songs: SongTable, row: int, rng: np.random.Generator) -> tuple[str, float]:
         """Hear catalog row `row`: the outcome (a reaction or "quit") and its reward."""
-        outcome = self.react(row, songs.features[row], float(songs.popularity[row]), int(songs.artists[row]), rng)
+        outcome = self.hear_features(row, songs.features[row], float(songs.popularity[row]), int(songs.artists[row]), rng)
         return outcome, REWARDS[outcome]
 
 

@@ -44,17 +44,17 @@ class OutputRefit:
         self.weights = self.prior.copy()
         self.samples: list[_Sample] = []
 
-    def features(self, obs: np.ndarray, songs: np.ndarray) -> np.ndarray:
+    def features(self, obs: np.ndarray, encodings: np.ndarray) -> np.ndarray:
         """(k, H+1): the hidden features of each encoded candidate in state `obs`, and a 1."""
-        h = self.agent.hidden_features(obs, songs).astype(np.float64)
+        h = self.agent.hidden_features(obs, encodings).astype(np.float64)
         return np.concatenate([h, np.ones((len(h), 1))], axis=1)
 
-    def learn(self, obs: np.ndarray, song: np.ndarray, reward: float, next_obs: np.ndarray | None,
-              next_songs: np.ndarray | None, done: bool) -> float:
+    def learn(self, obs: np.ndarray, encoding: np.ndarray, reward: float, next_obs: np.ndarray | None,
+              next_encodings: np.ndarray | None, done: bool) -> float:
         """Add one transition and refit; returns the squared error of its Q before the refit."""
-        phi = self.features(obs, np.asarray(song)[None])[0]
-        nxt = None if done or next_obs is None or next_songs is None or len(next_songs) == 0 \
-            else self.features(next_obs, next_songs)
+        phi = self.features(obs, np.asarray(encoding)[None])[0]
+        nxt = None if done or next_obs is None or next_encodings is None or len(next_encodings) == 0 \
+            else self.features(next_obs, next_encodings)
         before = float(phi @ self.weights)
         self.samples.append(_Sample(phi, float(reward), nxt))
         del self.samples[:-KEEP]

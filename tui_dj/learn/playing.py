@@ -58,19 +58,20 @@ class PlayingAgent:
     def encode(self, rows: np.ndarray, song_inputs: np.ndarray) -> np.ndarray:
         return np.asarray(song_inputs, np.float32)
 
-    def hidden_features(self, obs: np.ndarray, songs: np.ndarray) -> np.ndarray:
-        """(k, H): what the output layer reads about each of `songs` (k, song inputs) in state `obs`."""
+    def hidden_features(self, obs: np.ndarray, encodings: np.ndarray) -> np.ndarray:
+        """(k, H): what the output layer reads about each of `encodings` (k candidates, as
+        `encode` gives them) in state `obs`."""
         state = np.asarray(obs, np.float32).reshape(-1) @ self._state_w + self._state_b
-        h = np.asarray(songs, np.float32) @ self._song_w
+        h = np.asarray(encodings, np.float32) @ self._song_w
         h += state
         np.maximum(h, 0.0, out=h)
         h = h @ self._hidden_w
         h += self._hidden_b
         return np.maximum(h, 0.0, out=h)
 
-    def q_values(self, obs: np.ndarray, songs: np.ndarray) -> np.ndarray:
+    def q_values(self, obs: np.ndarray, encodings: np.ndarray) -> np.ndarray:
         """Q of each candidate of one state: (k,)."""
-        return self.hidden_features(obs, songs) @ self._out_w + self._out_b[0]
+        return self.hidden_features(obs, encodings) @ self._out_w + self._out_b[0]
 
     # -- the output layer ----------------------------------------------------------------------------
 

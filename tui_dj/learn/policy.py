@@ -46,14 +46,14 @@ class Decision:
 
 @dataclass(frozen=True)
 class Transition:
-    """One song's outcome: picked in `state` (described as `song`), earned `reward`; the next song was
-    picked in `next_state` among candidates described as `next_songs`."""
+    """One song's outcome: picked in `state` (encoded as `encoding`), earned `reward`; the next song
+    was picked in `next_state` among candidates encoded as `next_encodings`."""
 
     state: Any
-    song: Any
+    encoding: Any
     reward: float
     next_state: Any
-    next_songs: np.ndarray | None
+    next_encodings: np.ndarray | None
     done: bool
 
 
@@ -119,9 +119,9 @@ class DQNPolicy(Policy):
         return Decision(rows, self.agent.q_values(obs, encoded), obs, encoded)
 
     def learn(self, t: Transition) -> float | None:
-        if self.mode == "frozen" or t.state is None or t.song is None or isinstance(self.agent, PlayingAgent):
+        if self.mode == "frozen" or t.state is None or t.encoding is None or isinstance(self.agent, PlayingAgent):
             return None  # a network played in numpy learns only through its output layer's refit
-        self.agent.remember(t.state, t.song, t.reward, t.next_state, t.next_songs, t.done)
+        self.agent.remember(t.state, t.encoding, t.reward, t.next_state, t.next_encodings, t.done)
         if self.mode == "train":
             return self.agent.maybe_update()
         if self.mode == "collect":

@@ -116,7 +116,7 @@ def run_session(songs: SongTable, policy: Policy, generator: CandidateGenerator,
         done = outcome == "quit" or step == config.max_steps - 1
         # A listener who walks away is recorded as a skip: it is the last thing the trace sees.
         # The next song starts at once: only a dislike re-ranks (it may pick the head again).
-        loss = dj.react("skip" if outcome == "quit" else outcome, reward, done, rerank=False)
+        loss = dj.learn("skip" if outcome == "quit" else outcome, reward, done, rerank=False)
         result.outcomes.append(outcome)
         result.rewards.append(reward)
         result.played.append(pick.row)

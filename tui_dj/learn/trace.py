@@ -61,18 +61,19 @@ class SessionTrace:
     def __len__(self) -> int:
         return len(self.played)
 
-    def record(self, index: int, features: np.ndarray, artist: int, reaction: str | None = None) -> None:
+    def record(self, row: int, features: np.ndarray, artist: int, reaction: str | None = None) -> None:
         """Add one song played (and the reaction to it, when it is already known)."""
         if reaction is not None and reaction not in REACTIONS:
             raise ValueError(f"unknown reaction {reaction!r}; expected one of {', '.join(REACTIONS)}")
-        self.played.append(int(index))
+        self.played.append(int(row))
         self.features.append(np.asarray(features, np.float32).reshape(N_FEATURES).copy())
         self.reactions.append(reaction)
         self.artists.append(int(artist))
         self._cached = None
 
-    def react(self, reaction: str | None, at: int = -1) -> None:
-        """Set (or, with None, clear) the reaction to the song at position `at` (the last by default)."""
+    def label(self, reaction: str | None, at: int = -1) -> None:
+        """Label the song at position `at` (the last by default) with its reaction, or, with None,
+        clear the label."""
         if not self.played:
             raise IndexError("no song has been played yet")
         if reaction is not None and reaction not in REACTIONS:
@@ -98,8 +99,8 @@ class SessionTrace:
 
     # -- summaries -----------------------------------------------------------------------------
 
-    def reacted(self) -> list[str]:
-        """The reactions given so far, in order (songs still playing left out)."""
+    def labels(self) -> list[str]:
+        """The reactions the songs are labelled with so far, in order (songs still playing left out)."""
         return [r for r in self.reactions if r is not None]
 
     def _weighted_mean(self, weights: np.ndarray) -> np.ndarray | None:
@@ -165,7 +166,7 @@ class SessionTrace:
 
     def skip_streak(self) -> int:
         streak = 0
-        for reaction in reversed(self.reacted()):
+        for reaction in reversed(self.labels()):
             if reaction not in NEGATIVE:
                 break
             streak += 1
@@ -174,15 +175,15 @@ class SessionTrace:
     def observation(self) -> np.ndarray:
         """The agent's state: a float32 vector of `OBS_DIM` values, all from visible history."""
         n = len(self.played)
-        reacted = self.reacted()
+        labels = self.labels()
         out = np.zeros(OBS_DIM, np.float32)
         out[0] = min(n / max(self.max_steps, 1), 1.0)
-        counts = np.bincount([_CODE[r] for r in reacted], minlength=4) if reacted else np.zeros(4)
+        counts = np.bincount([_CODE[r] for r in labels], minlength=4) if labels else np.zeros(4)
         out[1:5] = np.minimum(counts / 10.0, 1.0)
-        out[5:9] = counts / max(len(reacted), 1)
+        out[5:9] = counts / max(len(labels), 1)
         out[9] = min(self.skip_streak() / 3.0, 1.0)
-        if reacted:
-            out[10 + _CODE[reacted[-1]]] = 1.0
+        if labels:
+            out[10 + _CODE[labels[-1]]] = 1.0
         out[14] = float(self.liked_any())
         out[15:24] = self.taste()
         return out
@@ -221,14 +222,14 @@ class SessionTrace:
         out[:, 6] = nearest(codes >= 2)  # skipped or disliked
         out[:, 7] = nearest(codes == 3)
         col = 8
-        reacted = codes >= 0
+        labelled = codes >= 0
         for width in WIDTHS:
             kernel = np.exp(-d2 / (2 * width * width)) * recency  # (k, n)
             for code in range(4):
                 mask = codes == code
                 out[:, col] = np.log1p(kernel[:, mask].sum(axis=1)) if mask.any() else 0.0
                 col += 1
-            out[:, col] = np.log1p(kernel[:, reacted].sum(axis=1)) if reacted.any() else 0.0
+            out[:, col] = np.log1p(kernel[:, labelled].sum(axis=1)) if labelled.any() else 0.0
             col += 1
         candidate_artists = np.asarray(artists, np.int64).reshape(k).tolist()
         played = self.artists

@@ -79,8 +79,8 @@ def score(result: Result, first: int, last: int) -> float:
     return result.rate("like", first, last)
 
 
-def _policy_figures(rows: list[Result], songs: int, idx: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
-    late = np.array([score(r, EARLY, songs) for r in rows])
+def _policy_figures(rows: list[Result], n_songs: int, idx: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
+    late = np.array([score(r, EARLY, n_songs) for r in rows])
     after = np.array([longest_run(r.outcomes, after_first_good=True) for r in rows])
     anywhere = np.array([longest_run(r.outcomes) for r in rows])
     changes = sum(r.changes for r in rows)
@@ -91,19 +91,19 @@ def _policy_figures(rows: list[Result], songs: int, idx: np.ndarray) -> tuple[di
         "up_next_followed": sum(r.followed for r in rows) / changes if changes else float("nan"),
         "per_listener": {r.listener: round(float(v), 4) for r, v in zip(rows, late, strict=True)},
     }
-    if songs > END:
-        entry["end"] = interval(np.array([score(r, END, songs) for r in rows]), idx)
+    if n_songs > END:
+        entry["end"] = interval(np.array([score(r, END, n_songs) for r in rows]), idx)
     return entry, late
 
 
-def summarise_families(results: list[Result], songs: int) -> dict[str, Any]:
+def summarise_families(results: list[Result], n_songs: int) -> dict[str, Any]:
     """Per family and policy: the median score over songs 21 on (and 41 on) with its 95% interval
     (resampling listeners), the longest runs of rejections, how often Up next told the truth; per
     family, the best baseline and the DQN's (and the frozen DQN's) ratio to it, listeners paired."""
     grouped: dict[str, dict[str, list[Result]]] = {}
     for r in results:
         grouped.setdefault(r.group, {}).setdefault(r.policy, []).append(r)
-    summary: dict[str, Any] = {"songs": songs, "goals": GOALS, "families": {}}
+    summary: dict[str, Any] = {"songs": n_songs, "goals": GOALS, "families": {}}
     for family in (f for f in FAMILIES if f in grouped):
         by_policy = grouped[family]
         n = min(len(rows) for rows in by_policy.values())
@@ -111,7 +111,7 @@ def summarise_families(results: list[Result], songs: int) -> dict[str, Any]:
         policies, scores = {}, {}
         for name, rows in by_policy.items():
             rows = sorted(rows, key=lambda r: r.listener)[:n]
-            policies[name], scores[name] = _policy_figures(rows, songs, idx)
+            policies[name], scores[name] = _policy_figures(rows, n_songs, idx)
         entry: dict[str, Any] = {"scored_on": scored_on(family), "listeners": n, "policies": policies}
         rivals = [p for p in scores if is_baseline(p)]
         if rivals:
@@ -120,12 +120,12 @@ def summarise_families(results: list[Result], songs: int) -> dict[str, Any]:
             for learned in (p for p in LEARNED if p in scores):
                 entry[f"{learned}_vs_best"] = paired_ratio(scores[learned], scores[best], idx)
         summary["families"][family] = entry
-    summary["online"] = online_effect(grouped, songs)
+    summary["online"] = online_effect(grouped, n_songs)
     summary["checks"] = checks(summary)
     return summary
 
 
-def online_effect(grouped: dict[str, dict[str, list[Result]]], songs: int) -> dict[str, Any] | None:
+def online_effect(grouped: dict[str, dict[str, list[Result]]], n_songs: int) -> dict[str, Any] | None:
     """The online update on (dqn) against off (dqn-frozen), same people: per family, the difference
     of the median scores; over families, the mean of those differences with a 95% interval
     (listeners resampled within each family), for songs 21 on and 41 on."""
@@ -135,12 +135,12 @@ def online_effect(grouped: dict[str, dict[str, list[Result]]], songs: int) -> di
         return None
     out: dict[str, Any] = {}
     for label, first in (("late", EARLY), ("end", END)):
-        if first >= songs:
+        if first >= n_songs:
             continue
         per_family, boots = {}, []
         for seed, (family, (on, off)) in enumerate(pairs.items()):
-            a = np.array([score(r, first, songs) for r in on])
-            b = np.array([score(r, first, songs) for r in off])
+            a = np.array([score(r, first, n_songs) for r in on])
+            b = np.array([score(r, first, n_songs) for r in off])
             idx = resamples(len(a), seed=seed)
             per_family[family] = float(np.median(a) - np.median(b))
             boots.append(np.median(a[idx], axis=1) - np.median(b[idx], axis=1))

@@ -72,7 +72,7 @@ def models_without(spec: PanelSpec, families: list[str], folder: Path, workers: 
 
 
 def leave_one_out(spec: PanelSpec, families: list[str], model: str | None, folder: Path,
-                  songs: int = SONGS, on_progress: Callable[[str, int, int], None] | None = None,
+                  n_songs: int = SONGS, on_progress: Callable[[str, int, int], None] | None = None,
                   episodes: int | None = None) -> dict[str, Any]:
     """Per family: the DQN's median score over songs 21 on with the model trained on everything
     (`model`; None: the shipped one) and with the one trained without the family, same people,
@@ -81,14 +81,14 @@ def leave_one_out(spec: PanelSpec, families: list[str], model: str | None, folde
         return None if on_progress is None else (lambda done, total: on_progress(name, done, total))
 
     without = models_without(spec, families, folder, on_progress=stage("training"), episodes=episodes)
-    out: dict[str, Any] = {"songs": songs, "within": WITHIN, "families": {}}
+    out: dict[str, Any] = {"songs": n_songs, "within": WITHIN, "families": {}}
     for family in families:
         only = replace(spec, families=(family,))
-        with_it = run_panel(only, ["dqn"], model, songs=songs, on_progress=stage(f"{family}, trained on all"))
-        left_out = run_panel(only, ["dqn"], without[family], songs=songs,
+        with_it = run_panel(only, ["dqn"], model, n_songs=n_songs, on_progress=stage(f"{family}, trained on all"))
+        left_out = run_panel(only, ["dqn"], without[family], n_songs=n_songs,
                              on_progress=stage(f"{family}, trained without it"))
-        a = np.array([score(r, EARLY, songs) for r in sorted(with_it, key=lambda r: r.listener)])
-        b = np.array([score(r, EARLY, songs) for r in sorted(left_out, key=lambda r: r.listener)])
+        a = np.array([score(r, EARLY, n_songs) for r in sorted(with_it, key=lambda r: r.listener)])
+        b = np.array([score(r, EARLY, n_songs) for r in sorted(left_out, key=lambda r: r.listener)])
         ratio = paired_ratio(b, a, resamples(len(a)))
         out["families"][family] = {"with": float(np.median(a)), "without": float(np.median(b)), "ratio": ratio,
                                    "listeners": len(a), "model_without": without[family],

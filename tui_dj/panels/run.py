@@ -140,8 +140,8 @@ def load(spec: PanelSpec) -> list[PanelListener]:
     return out
 
 
-def play(listener: PanelListener, policy_name: str, model: str | None, songs: int = SONGS) -> Result:
-    """One session of `songs` songs for `listener`, through the session API."""
+def play(listener: PanelListener, policy_name: str, model: str | None, n_songs: int = SONGS) -> Result:
+    """One session of `n_songs` songs for `listener`, through the session API."""
     streams = Streams.spawn(listener.seed)  # the listener's stream; the session spawns its own
     catalog = listener.catalog
     table = SongTable.from_catalog(catalog)
@@ -160,22 +160,22 @@ def play(listener: PanelListener, policy_name: str, model: str | None, songs: in
                 kwargs["model"] = model
         with open_session(**kwargs) as session:
             view = session.start()
-            for _ in range(songs):
+            for _ in range(n_songs):
                 playing = view.now_playing
                 if playing is None:
                     break
                 head = view.queue[0].track if view.queue else None
                 if loves is not None:
-                    result.loved.append(loves(playing.index))  # before hearing: a mood turns after
-                outcome, _ = person.hear(table, playing.index, streams.listener)
+                    result.loved.append(loves(playing.row))  # before hearing: a mood turns after
+                outcome, _ = person.hear(table, playing.row, streams.listener)
                 result.outcomes.append(outcome)
                 if outcome == "quit":
                     break
                 if outcome == "like":
                     session.react("like")
-                    view = session.song_ended(view.play_number)
+                    view = session.song_finished(view.play_number)
                 elif outcome == "finish":
-                    view = session.song_ended(view.play_number)
+                    view = session.song_finished(view.play_number)
                 else:
                     view = session.react(outcome)
                 if outcome != "dislike" and head is not None:
@@ -184,15 +184,15 @@ def play(listener: PanelListener, policy_name: str, model: str | None, songs: in
     return result
 
 
-def _play_task(spec: PanelSpec, index: int, policy_name: str, model: str | None, songs: int) -> Result:
+def _play_task(spec: PanelSpec, index: int, policy_name: str, model: str | None, n_songs: int) -> Result:
     import torch
 
     torch.set_num_threads(1)
-    return play(load(spec)[index], policy_name, model, songs)
+    return play(load(spec)[index], policy_name, model, n_songs)
 
 
 def run_panel(spec: PanelSpec, policies: list[str], model: str | None = None, limit: int | None = None,
-              songs: int = SONGS, workers: int | None = None,
+              n_songs: int = SONGS, workers: int | None = None,
               on_progress: Callable[[int, int], None] | None = None) -> list[Result]:
     """Every listener of the panel (the first `limit`) under every policy."""
     listeners = load(spec)
@@ -202,13 +202,13 @@ def run_panel(spec: PanelSpec, policies: list[str], model: str | None = None, li
     workers = workers if workers is not None else min(os.cpu_count() or 1, 2)
     if workers <= 1 or len(tasks) < 4:
         for done, (i, name) in enumerate(tasks, 1):
-            results.append(play(listeners[i], name, model, songs))
+            results.append(play(listeners[i], name, model, n_songs))
             if on_progress is not None:
                 on_progress(done, len(tasks))
         return results
     context = multiprocessing.get_context("spawn")  # torch and fork do not mix
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = [pool.submit(_play_task, spec, i, name, model, songs) for i, name in tasks]
+        futures = [pool.submit(_play_task, spec, i, name, model, n_songs) for i, name in tasks]
         for done, future in enumerate(futures, 1):
             results.append(future.result())
             if on_progress is not None:
@@ -216,22 +216,22 @@ def run_panel(spec: PanelSpec, policies: list[str], model: str | None = None, li
     return results
 
 
-def summarise(results: list[Result], songs: int = SONGS) -> dict[str, Any]:
+def summarise(results: list[Result], n_songs: int = SONGS) -> dict[str, Any]:
     """Per policy: median and worst like rate over songs 21 on, median over the first 20, skip and
     dislike rates, with 95% bootstrap intervals of the medians (resampling listeners); and each
     policy's median like rate over songs 21 on against the DQN's, paired by listener."""
     by_policy: dict[str, list[Result]] = {}
     for r in results:
         by_policy.setdefault(r.policy, []).append(r)
-    summary: dict[str, Any] = {"songs": songs, "policies": {}}
+    summary: dict[str, Any] = {"songs": n_songs, "policies": {}}
     late: dict[str, np.ndarray] = {}
     for name, rows in by_policy.items():
         rows.sort(key=lambda r: r.listener)
         idx = resamples(len(rows))
-        late[name] = np.array([r.rate("like", EARLY, songs) for r in rows])
+        late[name] = np.array([r.rate("like", EARLY, n_songs) for r in rows])
         early = np.array([r.rate("like", 0, EARLY) for r in rows])
-        skips = np.array([r.rate("skip", 0, songs) for r in rows])
-        dislikes = np.array([r.rate("dislike", 0, songs) for r in rows])
+        skips = np.array([r.rate("skip", 0, n_songs) for r in rows])
+        dislikes = np.array([r.rate("dislike", 0, n_songs) for r in rows])
         changes = sum(r.changes for r in rows)
         worst = int(np.argmin(late[name]))
         summary["policies"][name] = {
@@ -244,7 +244,7 @@ def summarise(results: list[Result], songs: int = SONGS) -> dict[str, Any]:
             "dislike_rate": float(np.median(dislikes)),
             "quit_rate": float(np.mean([r.outcomes[-1:] == ["quit"] for r in rows])),
             "up_next_followed": sum(r.followed for r in rows) / changes if changes else float("nan"),
-            "per_listener": {r.listener: round(r.rate("like", EARLY, songs), 4) for r in rows},
+            "per_listener": {r.listener: round(r.rate("like", EARLY, n_songs), 4) for r in rows},
         }
     if "dqn" in late:
         for name, values in late.items():

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from tui_dj.playback.base import ENDED, FAILED, Player, PlayerEvent
+from tui_dj.playback.base import FAILED, FINISHED, Player, PlayerEvent
 from tui_dj.playback.simulated import SimulatedPlayer
 
 Preference = Literal["auto", "simulate", "mpv", "miniaudio"]
 BACKENDS: tuple[str, ...] = ("mpv", "miniaudio")
 AUDIO_EXTRA = "pip install 'tui-dj[audio]'"
 
-__all__ = ["BACKENDS", "ENDED", "FAILED", "Player", "PlayerEvent", "SimulatedPlayer", "open_player"]
+__all__ = ["BACKENDS", "FAILED", "FINISHED", "Player", "PlayerEvent", "SimulatedPlayer", "open_player"]
 
 
 # Each opener gives (player, None) or (None, (what went wrong: "missing" or "device", detail)).

@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
-ENDED: Literal["ended"] = "ended"
+FINISHED: Literal["finished"] = "finished"
 FAILED: Literal["failed"] = "failed"
 
 
 @dataclass(frozen=True)
 class PlayerEvent:
-    """Something that happened to the song: it `ended` by itself, or `failed` (`reason`, one line)."""
+    """Something that happened to the song: it `finished` by itself, or `failed` (`reason`, one line)."""
 
-    kind: Literal["ended", "failed"]
+    kind: Literal["finished", "failed"]
     path: str | None
     reason: str = ""
 

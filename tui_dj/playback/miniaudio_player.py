@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tui_dj.playback.base import ENDED, FAILED, PlayerEvent, clamp_volume, one_line, quiet_stderr
+from tui_dj.playback.base import FAILED, FINISHED, PlayerEvent, clamp_volume, one_line, quiet_stderr
 from tui_dj.playback.loudness import Limiter
 from tui_dj.playback.simulated import SimulatedPlayer
 
@@ -216,7 +216,7 @@ class MiniaudioPlayer:
         if source.error:
             self._events.append(PlayerEvent(FAILED, source.path, source.error))
         else:
-            self._events.append(PlayerEvent(ENDED, source.path))
+            self._events.append(PlayerEvent(FINISHED, source.path))
         source.stop()
         self._source, self._next = self._next, None
         self._advanced_to = self._source.path if self._source is not None else None

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tui_dj.playback.base import ENDED, FAILED, PlayerEvent, clamp_volume, one_line, quiet_stderr
+from tui_dj.playback.base import FAILED, FINISHED, PlayerEvent, clamp_volume, one_line, quiet_stderr
 from tui_dj.playback.loudness import CEILING_DB, decibels_to_ratio
 from tui_dj.playback.simulated import SimulatedPlayer
 
@@ -75,7 +75,7 @@ class MpvPlayer:
             elif kind == "end-file" and entry == self._entry:
                 reason = _text(data.get("reason"))
                 if reason == "eof":
-                    self._events.append(PlayerEvent(ENDED, self._path))
+                    self._events.append(PlayerEvent(FINISHED, self._path))
                 elif reason == "error":
                     why = _text(data.get("file_error")) or "mpv could not play it"
                     self._events.append(PlayerEvent(FAILED, self._path, one_line(why)))

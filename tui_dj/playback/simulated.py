@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tui_dj.playback.base import ENDED, PlayerEvent, clamp_volume
+from tui_dj.playback.base import FINISHED, PlayerEvent, clamp_volume
 
 
 class SimulatedPlayer:
@@ -93,7 +93,7 @@ class SimulatedPlayer:
     def _check_end(self) -> None:
         if self._playing and self._position() >= self._duration:
             self._playing = False
-            self._events.append(PlayerEvent(ENDED, self._path))
+            self._events.append(PlayerEvent(FINISHED, self._path))
 
     def poll(self) -> list[PlayerEvent]:
         with self._lock:

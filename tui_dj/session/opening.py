@@ -59,9 +59,9 @@ class SessionPolicy(DQNPolicy):
     def learn(self, t: Any) -> float | None:
         if self.refit is None:
             return super().learn(t)
-        if t.state is None or t.song is None:
+        if t.state is None or t.encoding is None:
             return None
-        return self.refit.learn(t.state, t.song, t.reward, t.next_state, t.next_songs, t.done)
+        return self.refit.learn(t.state, t.encoding, t.reward, t.next_state, t.next_encodings, t.done)
 
     def snapshot(self) -> Any:
         return super().snapshot(), None if self.refit is None else self.refit.snapshot()

@@ -1,6 +1,6 @@
 """One listening session, UI-free: the rules of a reaction, undo, and the history.
 
-Each method is one thing a person does (react to the song playing, let it end, play or queue a
+Each method is one thing a person does (react to the song playing, let it finish, play or queue a
 song, undo, forgive a dislike) and returns one `SessionView`. The console turns each key into one
 of these calls; tests, the listener panels and Python scripts make the very same calls. What a view
 shows is put together in `view.py`, and the model file is saved by `saving.py`.
@@ -123,7 +123,7 @@ class Session:
             self._check_open()
             if reaction not in ("like", "skip", "dislike"):
                 raise TuiDjError(f"A reaction is like, skip or dislike, not {str(reaction)[:40]!r}; "
-                                 "a song that ends is song_ended().")
+                                 "a song that finishes is song_finished().")
             if self._dj.current is None:
                 return self._advance()  # nothing was playing: start
             given = self._reaction
@@ -140,9 +140,9 @@ class Session:
             said = self._next_song()
             return self._view(learned=learned, message=said)
 
-    def song_ended(self, play_number: int | None = None) -> SessionView:
-        """The song playing reached its end: listened to the end, unless already reacted to; the
-        next song starts. `play_number` (the view's) makes a late end of an earlier song do nothing."""
+    def song_finished(self, play_number: int | None = None) -> SessionView:
+        """The song playing finished: listened to the end ("finish"), unless already reacted to; the
+        next song starts. `play_number` (the view's) makes a late finish of an earlier song do nothing."""
         with self._lock:
             self._check_open()
             if self._dj.current is None or (play_number is not None and play_number != self._play_number):
@@ -276,7 +276,7 @@ class Session:
                                     then_plays=None if upcoming is None else self._tracks(upcoming))
         snap, stats_before = dj.snapshot(), self._stats
         self._before = dj.scores()
-        loss = dj.react(reaction, reward, rerank=not advancing)
+        loss = dj.learn(reaction, reward, rerank=not advancing)
         update_ms = (time.perf_counter() - start) * 1000.0
         learned = Learned(reaction, reward, track, update_ms, loss, saved=False)  # `_view` says if it is
         s = self._stats
@@ -406,30 +406,36 @@ class Session:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- the names of 0.1, kept for one version ---------------------------------------------------
+    # -- old names, kept for one version ----------------------------------------------------------
+
+    def song_ended(self, play_number: int | None = None) -> SessionView:
+        """Deprecated since 0.3: `song_finished(play_number)`, which it calls."""
+        _deprecated("song_ended()", "song_finished()")
+        return self.song_finished(play_number)
 
     def next_track(self) -> Track | None:
         """Deprecated since 0.2: `start()` plays the first song; a song moves on by itself with
-        `react()` (skip, dislike) or `song_ended()`. Returns the song now playing, as 0.1 did."""
-        _deprecated("next_track()", "start() for the first song, then react() or song_ended()")
+        `react()` (skip, dislike) or `song_finished()`. Returns the song now playing, as 0.1 did."""
+        _deprecated("next_track()", "start() for the first song, then react() or song_finished()")
         with self._lock:
             if self._moved_on:  # feedback() already started the next song, as react() does now
                 self._moved_on = False
                 return self.view().now_playing
-            view = self.start() if self._dj.current is None else self.song_ended()
+            view = self.start() if self._dj.current is None else self.song_finished()
             return view.now_playing
 
     def feedback(self, reaction: str) -> Learned | None:
-        """Deprecated since 0.2: `react(reaction)`, or `song_ended()` for "finish". Returns what
+        """Deprecated since 0.2: `react(reaction)`, or `song_finished()` for "finish". Returns what
         was learned, as 0.1 did; the next `next_track()` keeps the song that reaction started."""
-        _deprecated("feedback()", "react('like' | 'skip' | 'dislike'), or song_ended() for 'finish'")
+        _deprecated("feedback()", "react('like' | 'skip' | 'dislike'), or song_finished() for 'finish'")
         with self._lock:
-            view = self.song_ended() if reaction == "finish" else self.react(reaction)
+            view = self.song_finished() if reaction == "finish" else self.react(reaction)
             self._moved_on = reaction != "like"
             return view.learned
 
 
 def _deprecated(old: str, new: str) -> None:
-    warnings.warn(f"Session.{old} is deprecated and goes in tui-dj 0.3; use {new}.", DeprecationWarning,
+    # 0.2's old names were to go in 0.3; they stay one version more, and go with 0.3's song_ended().
+    warnings.warn(f"Session.{old} is deprecated and goes in tui-dj 0.4; use {new}.", DeprecationWarning,
                   stacklevel=3)
 

@@ -97,7 +97,7 @@ class SessionView:
     def replaced(self) -> None:
         """Deprecated since 0.2: a dislike no longer replaces the head of Up next, so this is
         always None (it named the head a dislike had replaced)."""
-        warnings.warn("SessionView.replaced is deprecated and goes in tui-dj 0.3: a dislike no longer "
+        warnings.warn("SessionView.replaced is deprecated and goes in tui-dj 0.4: a dislike no longer "
                       "replaces the head of Up next (view.queue[0] is what plays next).", DeprecationWarning,
                       stacklevel=2)
         return None
@@ -140,7 +140,7 @@ class TrackLookup:
         if len(self._kept) > TRACKS_KEPT:
             self._kept.clear()
         for track in self.catalog.tracks_at(missing):
-            self._kept[track.index] = track
+            self._kept[track.row] = track
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ DISPATCH: dict[ActionKind, Callable[[Session, Action], SessionView]] = {
     "skip": lambda s, a: s.react("skip"),
     "dislike": lambda s, a: s.react("dislike"),
     "undo": lambda s, a: s.undo(),
-    "end": lambda s, a: s.song_ended(a.play_number),
+    "finish": lambda s, a: s.song_finished(a.play_number),
     "move_on": lambda s, a: s.move_on(a.play_number),
     "play": lambda s, a: s.play(_song(a)),
     "enqueue": lambda s, a: s.enqueue(_song(a)),
@@ -298,7 +298,7 @@ class DJApp(App[str | None]):
             self.closed = True
             self.exit(message.error)
             return
-        if message.action.kind == "end":
+        if message.action.kind == "finish":
             self._ending_play = None
         self.notify(message.error, title=f"{message.action.kind} failed", severity="error")
 
@@ -421,7 +421,7 @@ class DJApp(App[str | None]):
                             severity="warning", timeout=6)
                 self.submit_action("move_on", play_number=view.play_number)
             else:
-                self.submit_action("end", play_number=view.play_number)
+                self.submit_action("finish", play_number=view.play_number)
         self._show_progress()
 
 

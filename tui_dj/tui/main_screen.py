@@ -221,4 +221,4 @@ class MainScreen(Screen[None]):
         assert isinstance(table, LiveTable)
         item = table.item_at(event.cursor_row)
         if item is not None:
-            self.post_message(Requested("play", item.track.index))
+            self.post_message(Requested("play", item.track.row))

@@ -11,7 +11,7 @@ from textual.message import Message
 SessionRequest = Literal["like", "skip", "dislike", "undo", "play", "enqueue", "forgive"]
 ConsoleRequest = Literal["pause", "seek", "volume", "history", "search"]
 # What the session worker does: the requests, and what the app itself starts.
-ActionKind = SessionRequest | Literal["open", "start", "end", "move_on", "close"]
+ActionKind = SessionRequest | Literal["open", "start", "finish", "move_on", "close"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Action:
 
     kind: ActionKind
     ref: int | str | None = None  # a track index or id, for play / enqueue / forgive
-    play_number: int | None = None  # for "end" and "move_on": which play it was (a late one does nothing)
+    play_number: int | None = None  # for "finish" and "move_on": which play it was (a late one does nothing)
 
 
 @dataclass

@@ -243,7 +243,7 @@ class SearchScreen(_Loading):
     def action_choose(self, now: bool) -> None:
         track = self._highlighted()
         if track is not None:
-            self.app.post_message(Requested("play" if now else "enqueue", track.index))
+            self.app.post_message(Requested("play" if now else "enqueue", track.row))
             self.dismiss(None)
 
     @on(DataTable.RowSelected, "#search-results")

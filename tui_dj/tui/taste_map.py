@@ -111,11 +111,11 @@ def view_marks(view: SessionView, plane: MapPlane, width: int, height: int) -> t
         return (*cell(float(x), float(y)), kind)
 
     marks = [song(row, reaction) for row, reaction in view.reacted if reaction in MARKS]
-    marks += [song(entry.track.index, "explore") for entry in view.queue if entry.why == "explore"]
+    marks += [song(entry.track.row, "explore") for entry in view.queue if entry.why == "explore"]
     if view.queue:
-        marks.append(song(view.queue[0].track.index, "next"))
+        marks.append(song(view.queue[0].track.row, "next"))
     if view.now_playing is not None:
-        marks.append(song(view.now_playing.index, "now"))
+        marks.append(song(view.now_playing.row, "now"))
     if view.taste:
         marks.append((*cell(*plane.place(tuple(row.scaled for row in view.taste))), "taste"))
     order = {kind: i for i, kind in enumerate(MARKS)}
