@@ -1,6 +1,6 @@
 """A DataTable that updates rows in place and draws its one-line cells without Rich: the one file
-that touches DataTable's internals (`_render_line_in_row`, `_render_cell`, `_row_locations`, its
-render caches).
+that touches DataTable's internals (`_data`, `_update_count`, `_render_line_in_row`,
+`_render_cell`, `_row_locations`, its render caches).
 
 The Q-table and the queue change with every key; rebuilding them throws the cursor to the top, and
 DataTable lays every cell out through Rich's console after any update, which cost more per key than
@@ -22,6 +22,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 
 class LiveTable(DataTable[Any]):
@@ -85,12 +86,15 @@ class LiveTable(DataTable[Any]):
             cells = self.cells(item, i)
             row_key = f"r{i}"
             if i < self.row_count:
-                # Only the cells that changed: any update makes the whole table render afresh.
+                # Only the cells that changed, written in place and counted as one update:
+                # `update_cell` repaints the table once per cell, and any update makes the whole
+                # table render afresh anyway.
                 before = shown[i] if i < len(shown) else {}
+                row = self._data[RowKey(row_key)]
                 for key in keys:
                     value = cells.get(key, "")
                     if before.get(key) != value:
-                        self.update_cell(row_key, key, value)
+                        row[ColumnKey(key)] = value
                         changed = True
             else:
                 self.add_row(*(cells.get(key, "") for key in keys), key=row_key)
@@ -102,7 +106,9 @@ class LiveTable(DataTable[Any]):
             self.remove_row(f"r{i}")
         del shown[len(items):]
         if changed:
+            self._update_count += 1
             self._drop_stale_renders()
+            self.refresh()
 
     @property
     def rich_style(self) -> Style:

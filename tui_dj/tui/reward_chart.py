@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.segment import Segment
 from rich.text import Text
+from textual.strip import Strip
 from textual.widget import Widget
 
 from tui_dj.session import REWARDS
@@ -33,6 +35,8 @@ class RewardChart(Widget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._rewards: tuple[float, ...] = ()
+        self._strips: list[Strip] = []
+        self._strips_key: tuple[object, ...] | None = None
         self.tooltip = f"The reward of each reaction: {LEGEND}."
 
     @property
@@ -45,21 +49,45 @@ class RewardChart(Widget):
             self.refresh()
 
     def render(self) -> Text:
-        width, height = self.content_size.width or 34, self.content_size.height or 1
-        axis, gain, loss = (self.get_component_rich_style(f"chart--{name}") for name in ("axis", "gain", "loss"))
+        """The chart as Rich text: what a mouse selection copies (`render_line` draws the same)."""
         out = Text(no_wrap=True, overflow="crop")
-        if height == 1:
-            out.append("-1▁…█+1 ", axis)
-            for reward in self._rewards[-max(0, width - 8):]:
-                out.append("▁▂▃▄▅▆▇█"[_level((reward + 1) / 2, 7)], gain if reward > 0 else loss)
-            return out
-        if height >= 3:
-            out.append("reward of each reaction, newest →\n", axis)
-        shown = self._rewards[-max(0, width - 3):]
-        out.append("+1┤", axis)
-        for reward in shown:
-            out.append(RISING[_level(reward, 8)], gain)
-        out.append("\n-1┤", axis)
-        for reward in shown:
-            out.append(HANGING[_level(-reward, 7)], loss)
+        for i, line in enumerate(self._lines(self.content_size.width or 34, self.content_size.height or 1)):
+            if i:
+                out.append("\n")
+            for text, name in line:
+                out.append(text, self.get_component_rich_style(f"chart--{name}"))
         return out
+
+    def render_line(self, y: int) -> Strip:
+        # Drawn from plain segments, as the taste bars are: the chart changes with every key, and
+        # Rich text through Textual's content conversion cost more than the rest of the panel.
+        if self.text_selection is not None:
+            return super().render_line(y)  # Textual's path draws the mouse selection (via render)
+        width, height = self.content_size.width or 34, self.content_size.height or 1
+        key = (width, height, self.styles._cache_key, self._rewards)
+        if key != self._strips_key:
+            base = self.visual_style.rich_style
+            styles = {name: base + self.get_component_rich_style(f"chart--{name}") for name in ("axis", "gain", "loss")}
+            self._strips = [Strip([Segment(text, styles[name]) for text, name in line if text]).crop(0, width)
+                            .adjust_cell_length(width, base) for line in self._lines(width, height)]
+            self._strips_key = key
+        if 0 <= y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(width, self.visual_style.rich_style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips_key = None
+
+    def _lines(self, width: int, height: int) -> list[list[tuple[str, str]]]:
+        """Each line of the chart as (text, part) pieces; a part is axis, gain or loss."""
+        if height == 1:
+            line = [("-1▁…█+1 ", "axis")]
+            for reward in self._rewards[-max(0, width - 8):]:
+                line.append(("▁▂▃▄▅▆▇█"[_level((reward + 1) / 2, 7)], "gain" if reward > 0 else "loss"))
+            return [line]
+        lines = [[("reward of each reaction, newest →", "axis")]] if height >= 3 else []
+        shown = self._rewards[-max(0, width - 3):]
+        lines.append([("+1┤", "axis"), *((RISING[_level(r, 8)], "gain") for r in shown)])
+        lines.append([("-1┤", "axis"), *((HANGING[_level(-r, 7)], "loss") for r in shown)])
+        return lines
