@@ -79,6 +79,19 @@ def test_the_console_saves_a_model_training_loads_and_the_weights_agree(tmp_path
     assert not np.allclose(loaded.q_values(obs, songs), trained.q_values(obs, songs), atol=1e-2)
 
 
+def test_a_session_plays_on_one_blas_thread(tmp_path: Path) -> None:
+    # Its matrix products are small: a second thread made a reaction twenty times slower on a busy
+    # machine (session/opening.py).
+    from threadpoolctl import threadpool_info
+
+    from tui_dj import open_session
+
+    with open_session(data_dir=tmp_path, seed=0) as session:
+        session.start()
+        threads = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+        assert threads and set(threads) == {1}
+
+
 def test_a_console_session_never_imports_torch(tmp_path: Path) -> None:
     script = (
         "import sys\n"

@@ -106,6 +106,17 @@ def _load_model(model: None | str | Path, paths: ProfilePaths, n_songs: int, see
     return agent, metadata, str(source)
 
 
+def _one_blas_thread() -> None:
+    """The network plays in numpy: small matrix products that a second BLAS thread only slows
+    down (measured on a busy two-core machine: 1.3 ms for one 64x128 by 128x128 product with
+    OpenBLAS's threads, 0.03 ms with one; `python -m benchmarks --quick --only bench_session`: a
+    reaction's p50 150 ms with them, 6.6 ms with one). Process-wide, as torch's thread count was
+    before: a session runs in a process that does little else."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+
+
 def _torch_for_session(seed: int | None) -> None:
     import torch
 
@@ -185,9 +196,11 @@ def open_session(
     refused with `on_locked="refuse"`. `policy` replaces the DQN (the listener panels run the
     baselines through here); `exclude` keeps songs (track ids) out of what can play;
     `online_update=False` keeps the network as it was loaded (the ablation the panels report).
+    Opening a session limits numpy's BLAS to one thread in this process (`_one_blas_thread`).
     """
     base = resolve_data_dir(data_dir)
     paths = profile_paths(base, profile)  # refuses unsafe names before anything is written
+    _one_blas_thread()
     cat, catalog_dir = _load_catalog(catalog)
     folders = cache_folders(base, catalog_dir)
     notice = None

@@ -40,8 +40,9 @@ def run_console(
     from tui_dj.paths import logs_dir
     from tui_dj.tui.keymap import KEYMAP_FILE, check_clashes, load_keymap
 
-    # The console's network steps are tiny (a batch of 16): more BLAS threads only spin on the
-    # cores the interface needs to paint. Set before torch is imported; the user's setting wins.
+    # The console's network is tiny: more BLAS threads only spin on the cores the interface needs
+    # to paint. For a network that loads torch, set before it is imported; the user's setting wins
+    # (numpy's BLAS is limited to one thread when the session opens, whatever is set here).
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     base = resolve_data_dir(data_dir)
     _log_to_file(logs_dir(base) / "console.log")
