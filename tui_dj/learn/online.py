@@ -32,6 +32,7 @@ class _Sample:
     phi: np.ndarray  # (H+1,) the hidden features of the song played, with a 1 for the bias
     reward: float
     next_phi: np.ndarray | None  # (k, H+1) the next decision's best candidates; None at the end
+    trained_next: float  # the best next Q under the trained weights (0 at the end): a fixed target
 
 
 class OutputRefit:
@@ -56,7 +57,8 @@ class OutputRefit:
         nxt = None if done or next_obs is None or next_encodings is None or len(next_encodings) == 0 \
             else self.features(next_obs, next_encodings)
         before = float(phi @ self.weights)
-        self.samples.append(_Sample(phi, float(reward), nxt))
+        trained_next = 0.0 if nxt is None else float((nxt @ self.prior).max())
+        self.samples.append(_Sample(phi, float(reward), nxt, trained_next))
         del self.samples[:-KEEP]
         self._refit()
         self._write_back()
@@ -71,8 +73,11 @@ class OutputRefit:
         gram = phi.T @ phi + strength * np.eye(phi.shape[1])
         weights = self.weights if BOOTSTRAP_REFIT else self.prior
         for _ in range(ROUNDS if BOOTSTRAP_REFIT else 1):
-            future = np.array([0.0 if s.next_phi is None else float((s.next_phi @ weights).max())
-                               for s in self.samples])
+            if BOOTSTRAP_REFIT:
+                future = np.array([0.0 if s.next_phi is None else float((s.next_phi @ weights).max())
+                                   for s in self.samples])
+            else:  # under the trained weights, worked out once per reaction, not at every refit
+                future = np.array([s.trained_next for s in self.samples])
             targets = rewards + self.gamma * future
             weights = np.linalg.solve(gram, phi.T @ targets + strength * self.prior)
         self.weights = weights
