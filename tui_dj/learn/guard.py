@@ -73,7 +73,8 @@ def guarded_candidates(generator: CandidateGenerator, trace: SessionTrace, exclu
     if positives and run < STALE_AFTER:
         count = NEAR_PER_ANCHOR if run < FORCE_AFTER else 2
         rejected = trace.rejected()
-        picks = [_ways_back(generator, a, count, excluded, rejected) for a in positives]
+        anchors = [trace.taste(), *positives]
+        picks = [_ways_back(generator, a, count, excluded, rejected) for a in anchors]
         rows = np.unique(np.concatenate(picks)).astype(np.int64)
         if len(rows):
             return rows
