@@ -7,12 +7,15 @@ set) narrow after rejections, and the network chooses among what is left:
 - while things go well, it may pick anywhere among the usual candidates (exploration is cheap
   when the listener is happy);
 - after a rejection, once something was liked or let play, only songs near what worked may play:
-  near the latest liked songs (else heard out), closer to them than to any rejected song, and not
-  the same song again ("return toward what worked"); after `FORCE_AFTER`, only the nearest two of
-  those per song;
+  near the middle of it (the session's taste) and near each of the latest liked songs (else heard
+  out), closer to them than to any rejected song, and not the same song again ("return toward
+  what worked"); after `FORCE_AFTER`, only the nearest two of those per song. The middle matters:
+  a song let play at the edge of a taste, or by chance, has neighbours that do not fit, while the
+  mean of several such songs lies near the taste;
 - after `STALE_AFTER` rejections in a row what worked has stopped working (a mood that turned): a
   search afresh widens outward from it, through the regions of the catalog no rejection lies in,
-  nearest first;
+  nearest first; sooner (`STALE_AFTER_HEARD`) when nothing was liked yet, only let play: a song
+  heard out says "around here" (often the edge of a taste, or chance), a like says "this";
 - before anything was liked or let play, after `COLD_AFTER` rejections, a search afresh covers
   the catalog: the regions farthest from every rejected song first, instead of drifting ever
   further one way. A search offers one song from each of a few such regions, drawn at random
@@ -31,6 +34,7 @@ from tui_dj.learn.trace import SessionTrace
 NARROW_AFTER = 1  # rejections in a row after which only songs near what worked are candidates
 FORCE_AFTER = 2  # ... after which only the few nearest such songs are
 STALE_AFTER = 4  # ... after which what worked is taken to have stopped working: search afresh
+STALE_AFTER_HEARD = 3  # ... the same when nothing was liked, only let play (weaker evidence)
 COLD_AFTER = 3  # rejections before anything was liked after which the DJ covers the catalog
 NEAR_PER_ANCHOR = 6
 ANCHORS = 3  # the latest liked (else heard-out) songs the DJ returns to
@@ -70,7 +74,8 @@ def guarded_candidates(generator: CandidateGenerator, trace: SessionTrace, exclu
     if run < NARROW_AFTER:
         return None
     positives = _positives(trace)
-    if positives and run < STALE_AFTER:
+    stale = STALE_AFTER if "like" in trace.reactions else STALE_AFTER_HEARD
+    if positives and run < stale:
         count = NEAR_PER_ANCHOR if run < FORCE_AFTER else 2
         rejected = trace.rejected()
         anchors = [trace.taste(), *positives]
