@@ -118,6 +118,28 @@ def test_when_what_worked_stops_working_the_search_widens_from_it() -> None:
     assert np.median(d[allowed]) < np.median(d)  # outward from the liked song, not far away
 
 
+def test_a_search_after_something_worked_draws_at_random_in_each_region() -> None:
+    # Not the song of each region least like anything rejected: after a mood turned, those led to
+    # the catalog's extremes. Drawn at random, the songs offered lie as far from the rejected ones
+    # as their regions' songs do on average (the least-like choice: about 6% further).
+    liked = 10
+    rejected = _far_from(liked, STALE_AFTER)
+    trace = _trace([liked, *rejected], ["like"] + ["skip"] * STALE_AFTER)
+
+    def gap(rows: np.ndarray) -> np.ndarray:
+        x = SONGS.features[rows]
+        return np.sqrt(((x[:, None] - SONGS.features[rejected][None]) ** 2).sum(-1)).min(1)
+
+    region_of = {int(row): j for j, members in enumerate(GENERATOR.regions) for row in members}
+    offered, regions = [], []
+    for seed in range(30):
+        allowed = guarded_candidates(GENERATOR, trace, np.array([liked, *rejected]), np.random.default_rng(seed))
+        assert allowed is not None
+        offered += list(gap(allowed))
+        regions += [gap(GENERATOR.regions[region_of[int(row)]]).mean() for row in allowed]
+    assert np.mean(offered) < 1.03 * np.mean(regions)
+
+
 def _play(listener, session, songs: int) -> list[str]:
     view = session.start()
     out = []
