@@ -9,19 +9,14 @@ set) narrow after rejections, and the network chooses among what is left:
 - after a rejection, once something was liked or let play, only songs near what worked may play:
   near the latest liked songs (else heard out), closer to them than to any rejected song, and not
   the same song again ("return toward what worked"); after `FORCE_AFTER`, only the nearest two of
-  those per song and of the middle of what worked (the session's taste): a song let play at the
-  edge of a taste, or by chance, has neighbours that do not fit, while the mean of several such
-  songs lies near the taste;
+  those per song;
 - after `STALE_AFTER` rejections in a row what worked has stopped working (a mood that turned): a
   search afresh widens outward from it, through the regions of the catalog no rejection lies in,
-  nearest first; sooner (`STALE_AFTER_HEARD`) when nothing was liked yet, only let play: a song
-  heard out says "around here" (often the edge of a taste, or chance), a like says "this";
+  nearest first;
 - before anything was liked or let play, after `COLD_AFTER` rejections, a search afresh covers
   the catalog: the regions farthest from every rejected song first, instead of drifting ever
-  further one way. A search offers one song from each of a few such regions, and the network
-  chooses: drawn at random, and before anything worked the one least like anything rejected of a
-  few drawn (after something worked, that choice led to the catalog's extremes: a mood that
-  turned met two dozen rejections in a row where a quarter of the catalog would have played).
+  further one way. A search offers one song from each of a few such regions, drawn at random
+  (the one least like anything rejected), and the network chooses.
 
 Training runs under the same rail, so the network learns to choose well inside it.
 """
@@ -36,13 +31,12 @@ from tui_dj.learn.trace import SessionTrace
 NARROW_AFTER = 1  # rejections in a row after which only songs near what worked are candidates
 FORCE_AFTER = 2  # ... after which only the few nearest such songs are
 STALE_AFTER = 4  # ... after which what worked is taken to have stopped working: search afresh
-STALE_AFTER_HEARD = 3  # ... the same when nothing was liked, only let play (weaker evidence)
 COLD_AFTER = 3  # rejections before anything was liked after which the DJ covers the catalog
 NEAR_PER_ANCHOR = 6
 ANCHORS = 3  # the latest liked (else heard-out) songs the DJ returns to
 SAME_SONG = 0.06  # closer than this sounds like the same song again: not a way back
 SEARCH_REGIONS = 6  # regions a search afresh offers a song from at once
-PER_REGION = 4  # songs drawn from each in a cold start; the one least like anything rejected is offered
+PER_REGION = 4  # songs drawn from each, of which the one least like anything rejected is offered
 
 
 def _positives(trace: SessionTrace) -> list[np.ndarray]:
@@ -76,12 +70,10 @@ def guarded_candidates(generator: CandidateGenerator, trace: SessionTrace, exclu
     if run < NARROW_AFTER:
         return None
     positives = _positives(trace)
-    stale = STALE_AFTER if "like" in trace.reactions else STALE_AFTER_HEARD
-    if positives and run < stale:
+    if positives and run < STALE_AFTER:
         count = NEAR_PER_ANCHOR if run < FORCE_AFTER else 2
         rejected = trace.rejected()
-        anchors = positives if run < FORCE_AFTER else [trace.taste(), *positives]
-        picks = [_ways_back(generator, a, count, excluded, rejected) for a in anchors]
+        picks = [_ways_back(generator, a, count, excluded, rejected) for a in positives]
         rows = np.unique(np.concatenate(picks)).astype(np.int64)
         if len(rows):
             return rows
@@ -106,9 +98,8 @@ def search(generator: CandidateGenerator, trace: SessionTrace, excluded: np.ndar
     """A search afresh, among the regions of the catalog no rejected song lies in: the
     `SEARCH_REGIONS` nearest what worked (`toward`: the search widens outward from it) or, before
     anything worked, the ones farthest from every rejected song (farthest-point search: a cold
-    start covers the catalog instead of drifting one way). From each, a song drawn at random
-    (before anything worked: of a few drawn, the one least like anything rejected); the network
-    chooses among them."""
+    start covers the catalog instead of drifting one way). From each, of a few songs drawn at
+    random, the one least like anything rejected; the network chooses among them."""
     rejected = trace.rejected()
     centres = generator.region_centres
     untried = _untried(generator, rejected)
@@ -126,7 +117,7 @@ def search(generator: CandidateGenerator, trace: SessionTrace, excluded: np.ndar
         if len(members) == 0:
             continue
         drawn = rng.choice(members, size=min(PER_REGION, len(members)), replace=False)
-        if len(rejected) and toward is None:
+        if len(rejected):
             x = generator.features[drawn]
             drawn = drawn[np.argsort(-np.sqrt(((x[:, None] - rejected[None]) ** 2).sum(-1)).min(1))]
         picks.append(int(drawn[0]))
