@@ -150,6 +150,7 @@ class Catalog:
     manifest: dict[str, Any] = field(default_factory=dict)
     _search_text: pd.Series | None = field(default=None, repr=False)
     _named_text: pd.Series | None = field(default=None, repr=False)
+    _columns: dict[str, Any] | None = field(default=None, repr=False)  # `tracks_at`'s column arrays
 
     def __post_init__(self) -> None:
         self.features = np.ascontiguousarray(self.features, dtype=np.float32)
@@ -201,8 +202,10 @@ class Catalog:
         # Cell by cell from each column's array: a row through `iloc` builds a Series of every
         # column (four times slower), and a take over the Arrow-backed columns would copy whole
         # chunks for a few rows.
-        wanted = [c for c in (*META_COLUMNS, "path", "sources") if c in self.tracks.columns]
-        column = {name: self.tracks[name].array for name in wanted}
+        if self._columns is None:  # a column's array, looked up once: `tracks[name]` is not free
+            wanted = [c for c in (*META_COLUMNS, "path", "sources") if c in self.tracks.columns]
+            self._columns = {name: self.tracks[name].array for name in wanted}
+        column = self._columns
         path_at, sources_at = column.get("path"), column.get("sources")
         out = []
         for j, row in enumerate(rows.tolist()):
