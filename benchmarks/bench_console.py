@@ -282,7 +282,7 @@ def main() -> None:
         rows.append(Row(BENCH, "tui-dj play -> first screen (headless)", first_screen, "s", "< 1",
                         f"{songs}; best of {runs}; the session opens behind it"))
         rows.append(Row(BENCH, "tui-dj play -> first song on screen (headless)", first_song, "s", "< 2",
-                        f"{songs}; torch import + catalog + model + first pick"))
+                        f"{songs}; imports + catalog + model + first pick"))
         real = _tmux_startup(catalog, data)
         if real is not None:
             rows.append(Row(BENCH, "tui-dj play -> first screen (tmux, 80x24)", real[0], "s", "< 1",

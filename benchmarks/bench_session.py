@@ -110,7 +110,7 @@ def before_and_after(ref: str, n: int, window: int) -> list[Row]:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
     for when, (first, again, times) in runs:
         note = f"{'commit ' + ref if when == 'before' else 'this code'}; {FULL_SIZE:,} songs from {catalog.name}/"
-        rows.append(Row(BENCH, f"{when}: open_session in a fresh process (torch, pandas imported)", first, "s", "", note))
+        rows.append(Row(BENCH, f"{when}: open_session in a fresh process (its imports included)", first, "s", "", note))
         rows.append(Row(BENCH, f"{when}: open_session again in that process", again, "s", "", note))
         rows.append(Row(BENCH, f"{when}: reaction p50", float(np.percentile(times, 50)), "ms", "", f"{n} reactions; {note}"))
         rows.append(Row(BENCH, f"{when}: reaction p99", float(np.percentile(times, 99)), "ms", "< 30", f"{n} reactions; {note}"))
@@ -131,7 +131,7 @@ def console_like_peak(catalog: object, tmp: str, keys: int) -> Row:
                                 cwd=str(Path(__file__).resolve().parent.parent))
     peak = int(out.split()[-1]) / 1024.0
     return Row(BENCH, "peak memory: load catalog, open, react (own process)", peak, "MB", "< 500",
-               note=f"{keys} keys, {wall:.1f} s; torch alone is about 280 MB")
+               note=f"{keys} keys, {wall:.1f} s; the feature network plays without torch")
 
 
 def main() -> None:
