@@ -119,13 +119,14 @@ def test_a_reaction_moves_the_q_values_the_right_way() -> None:
     from tui_dj.config import EnvConfig
     from tui_dj.learn.candidates import CandidateGenerator
     from tui_dj.learn.dj import DJ
-    from tui_dj.learn.model_file import default_model_path, load_agent
+    from tui_dj.learn.model_file import default_model_path, load_playing
     from tui_dj.learn.simulate import make_listener
     from tui_dj.session.opening import SessionPolicy
 
     generator = CandidateGenerator(SONGS.features)
-    agent = load_agent(default_model_path())[0]
+    agent = load_playing(default_model_path())[0]  # as the console plays it: its output layer refit
     policy = SessionPolicy(agent)
+    assert policy.refit is not None
     moved: dict[str, list[tuple[float, float]]] = {"like": [], "finish": [], "skip": [], "dislike": []}
     for session in range(20):
         streams = Streams.spawn(500 + session)
