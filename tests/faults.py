@@ -1,4 +1,5 @@
-"""Shared pieces of the fault-injection tests: how many repetitions, and killing a child mid-work."""
+"""Shared pieces of the fault-injection tests: how many repetitions, killing a child mid-work, and a
+pickle that would run code."""
 
 from __future__ import annotations
 
@@ -78,3 +79,13 @@ class FaultySQLite:
             return Connection(real_connect(*args, **kwargs))
 
         monkeypatch.setattr(sqlite3, "connect", connect)
+
+
+class Exploit:
+    """Unpickling this runs `touch MARKER`: it must never happen when a model file is opened."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, ...]]:
+        return (os.system, (f"touch {self.marker}",))

@@ -16,7 +16,7 @@ import torch
 
 import tui_dj
 from tests.clirun import run_cli
-from tests.faults import FaultySQLite
+from tests.faults import Exploit, FaultySQLite
 from tui_dj import open_session
 from tui_dj.catalog import builtin_catalog, save_catalog
 from tui_dj.config import AgentConfig
@@ -71,21 +71,12 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 # --- 5. Model files are not code ------------------------------------------------------------------
 
 
-class _Exploit:
-    """Unpickling this runs `touch MARKER`: it must never happen when a model file is opened."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self) -> tuple[object, tuple[str, ...]]:
-        return (os.system, (f"touch {self.marker}",))
-
 
 def _crafted(path: Path, marker: Path, checkpoint: bool = False) -> Path:
     """A file that looks like a tui-dj model (or checkpoint) but carries code in its pickle."""
     state: dict[str, Any] = agent_state(DQNAgent(AgentConfig(hidden=16, candidates=16)), training=checkpoint)
     state["metadata"] = '{"episode": 2}'
-    state["online"] = _Exploit(marker)
+    state["online"] = Exploit(marker)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(state, path)
     # The file really would run code if unpickled without restriction: prove it in a throwaway

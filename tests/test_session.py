@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.faults import Exploit
 from tui_dj import open_session
 from tui_dj.catalog import FEATURES, builtin_catalog, save_catalog
 from tui_dj.errors import TuiDjError
@@ -341,20 +342,11 @@ def test_concurrent_calls_are_serialised(tmp_path: Path) -> None:
         assert len(s.history(100)) == 31
 
 
-class _Exploit:
-    """Unpickling this would run code: it must never happen when a model file is opened."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self) -> tuple[object, tuple[str, ...]]:
-        return (os.system, (f"touch {self.marker}",))
-
 
 def test_a_crafted_pickle_model_is_refused_without_running(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     crafted = tmp_path / "crafted.pt"
-    torch.save({"format": "tui-dj-dqn", "online": _Exploit(marker)}, crafted)
+    torch.save({"format": "tui-dj-dqn", "online": Exploit(marker)}, crafted)
     with pytest.raises(TuiDjError, match="not a tui-dj model or is damaged"):
         _open(tmp_path / "data", model=crafted)
     assert not marker.exists()

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.faults import Exploit
 from tui_dj.learn import torch_format
 from tui_dj.learn.model_file import default_model_path, load_agent, load_playing, save_agent
 
@@ -47,18 +48,10 @@ def test_what_is_written_by_hand_torch_reads_back_exactly() -> None:
     assert all(np.array_equal(again["online"][k], v) for k, v in state["online"].items())
 
 
-class _Exploit:
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self) -> tuple[object, tuple[str, ...]]:
-        return (os.system, (f"touch {self.marker}",))
-
-
 def test_a_file_naming_anything_else_is_refused_unrun(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     crafted = tmp_path / "crafted.pt"
-    torch.save({"online": _Exploit(marker)}, crafted)
+    torch.save({"online": Exploit(marker)}, crafted)
     with pytest.raises(torch_format.FormatError, match="posix.system|os.system"):
         torch_format.read(crafted)
     assert not marker.exists()
