@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -157,11 +158,25 @@ async def _child_keys(catalog: str, data: str, n: int, size: tuple[int, int] = (
     print(f"PEAK {_vm_hwm_mb()}")
 
 
-def _tmux_startup(catalog: Path, data: str, tree: Path | None = None) -> tuple[float, float] | None:
-    """`tui-dj play` in a real 80x24 terminal: seconds to the first frame and to the first song
-    (`tree`: run another checkout's code)."""
+def _tmux_startup(catalog: Path, data: str, tree: Path | None = None, runs: int = 1) -> tuple[float, float] | None:
+    """`tui-dj play` in a real 80x24 terminal: seconds to the first frame and to the first song,
+    the median of `runs` (`tree`: run another checkout's code). A tmux server is kept up across
+    the runs, as it is for a person who opens tui-dj in tmux: its own start is not timed."""
     if shutil.which("tmux") is None:
         return None
+    holder = f"djbench{os.getpid()}hold"
+    subprocess.run(["tmux", "new-session", "-d", "-s", holder, "-x", "80", "-y", "24"], check=True)
+    try:
+        results = [_tmux_once(catalog, data, tree) for _ in range(runs)]
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", holder], capture_output=True)
+    found = [r for r in results if r is not None]
+    if len(found) < len(results):
+        return None
+    return statistics.median(r[0] for r in found), statistics.median(r[1] for r in found)
+
+
+def _tmux_once(catalog: Path, data: str, tree: Path | None) -> tuple[float, float] | None:
     name = f"djbench{os.getpid()}"
     exe = shutil.which("tui-dj") or f"{sys.executable} -m tui_dj"
     if tree is not None:
@@ -220,7 +235,7 @@ def _baseline(ref: str, catalog: Path, n_keys: int, songs: str, env: dict[str, s
             shutil.copy(Path(__file__), tree / "benchmarks" / "bench_console.py")
             with tempfile.TemporaryDirectory() as data:
                 first_screen, first_song = _startups(tree, catalog, data, env, runs)
-                real = _tmux_startup(catalog, data, tree)
+                real = _tmux_startup(catalog, data, tree, runs)
                 _, _, out = run_measured([sys.executable, "-m", "benchmarks.bench_console", "--child", "keys",
                                           "--catalog", str(catalog), "--data", data, "--n", str(n_keys)],
                                          cwd=str(tree), env={**env, "PYTHONPATH": str(tree)})
@@ -231,8 +246,8 @@ def _baseline(ref: str, catalog: Path, n_keys: int, songs: str, env: dict[str, s
     rows = [Row(BENCH, "before: tui-dj play -> first screen (headless)", first_screen, "s", "", f"{note}; best of {runs}"),
             Row(BENCH, "before: tui-dj play -> first song on screen (headless)", first_song, "s", "", f"{note}; best of {runs}")]
     if real is not None:
-        rows += [Row(BENCH, "before: tui-dj play -> first screen (tmux, 80x24)", real[0], "s", "", note),
-                 Row(BENCH, "before: tui-dj play -> first song (tmux, 80x24)", real[1], "s", "", note)]
+        rows += [Row(BENCH, "before: tui-dj play -> first screen (tmux, 80x24)", real[0], "s", "", f"{note}; median of {runs}"),
+                 Row(BENCH, "before: tui-dj play -> first song (tmux, 80x24)", real[1], "s", "", f"{note}; median of {runs}")]
     return rows + [
         Row(BENCH, "before: key -> new queue + Q-table on screen p50", _percentile(times, 50), "ms", "", note),
         Row(BENCH, "before: key -> new queue + Q-table on screen p99", _percentile(times, 99), "ms", "", note)]
@@ -283,11 +298,12 @@ def main() -> None:
                         f"{songs}; best of {runs}; the session opens behind it"))
         rows.append(Row(BENCH, "tui-dj play -> first song on screen (headless)", first_song, "s", "< 2",
                         f"{songs}; imports + catalog + model + first pick"))
-        real = _tmux_startup(catalog, data)
+        real = _tmux_startup(catalog, data, runs=runs)
         if real is not None:
             rows.append(Row(BENCH, "tui-dj play -> first screen (tmux, 80x24)", real[0], "s", "< 1",
-                            f"{songs}; polled every 20 ms"))
-            rows.append(Row(BENCH, "tui-dj play -> first song (tmux, 80x24)", real[1], "s", "< 2", songs))
+                            f"{songs}; median of {runs}; polled every 20 ms"))
+            rows.append(Row(BENCH, "tui-dj play -> first song (tmux, 80x24)", real[1], "s", "< 2",
+                            f"{songs}; median of {runs}"))
         _, _, out = run_measured(me + ["--child", "keys", "--catalog", str(catalog), "--data", data,
                                        "--n", str(n_keys)], cwd=str(ROOT), env=env)
         big = ["--child", "keys", "--catalog", str(catalog), "--data", data, "--n", str(n_keys), "--size", "120x40"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tui_dj.tui.app import DJApp
-from tui_dj.tui.console import run_console
+from tui_dj.tui import terminal_probe
+
+terminal_probe.start()  # the terminal answers while the modules below load
+from tui_dj.tui.app import DJApp  # noqa: E402
+from tui_dj.tui.console import run_console  # noqa: E402
 
 __all__ = ["DJApp", "run_console"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tui_dj.tui")
 
+FIRST_FRAME_S = 1.0  # the longest the session waits for the first screen before opening
 TICK_S = 0.25
 HISTORY_ROWS = 200
 SEARCH_ROWS = 50
@@ -127,6 +129,7 @@ class DJApp(App[str | None]):
         self._quitting = False
         self.view: SessionView | None = None
         self._actions: queue.Queue[Action | None] = queue.Queue()
+        self._first_frame = threading.Event()  # the session opens once the first screen is drawn
         self._pending = 0
         self._ending_play: int | None = None
         self._told: tuple[str, float] | None = None  # the last message told, and when
@@ -141,7 +144,9 @@ class DJApp(App[str | None]):
     def on_mount(self) -> None:
         if self._user_keymap:
             self.set_keymap(self._user_keymap)
-        self.main = MainScreen(self._user_keymap)
+        # Opening the catalog is seconds of Python that would share the interpreter with drawing
+        # the first screen: the worker waits for that frame (or FIRST_FRAME_S at most).
+        self.main = MainScreen(self._user_keymap, on_drawn=self._first_frame.set)
         self.push_screen(self.main)
         self._session_worker()
         if self._opener is not None:
@@ -149,7 +154,6 @@ class DJApp(App[str | None]):
         self.submit_action("start")
         if self.autoplay:
             self._timer = self.set_interval(TICK_S, self._tick)
-        self._media_keys.start()
 
     @classmethod
     def binding_ids(cls) -> set[str]:
@@ -250,6 +254,7 @@ class DJApp(App[str | None]):
         """Run one action against the session (in the worker thread)."""
         if action.kind == "open":
             assert self._opener is not None
+            self._first_frame.wait(FIRST_FRAME_S)
             self._session = self._opener()
             return None
         if action.kind == "close":
@@ -380,6 +385,9 @@ class DJApp(App[str | None]):
             self.main.show_catalog(self.session.catalog)  # the taste map's songs
         if view.notice:
             self.notify(view.notice, title="tui-dj", timeout=8)
+        # Media keys once the first song is on screen: connecting imports a D-Bus library, which
+        # would otherwise hold up the first frame.
+        self.call_after_refresh(self._media_keys.start)
 
     @property
     def model_description(self) -> str | None:

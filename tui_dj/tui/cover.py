@@ -16,12 +16,12 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.worker import get_current_worker
 
-# textual-image asks the terminal which graphics it draws when it is imported, which can only be
-# done before Textual takes the terminal over: importing it with the console's widgets does that.
-# A terminal that does not answer makes it log a warning with a traceback, before the console's
-# log file is set up: without a handler of its own that would reach the screen. The console's
-# log file still gets what it says later (the records propagate to the root logger).
-logging.getLogger("textual_image").addHandler(logging.NullHandler())
+from tui_dj.tui import terminal_probe
+
+# textual-image asks the terminal which graphics it draws when it is first imported, which
+# terminal_probe starts on a thread (and sets up its logging); the widget waits for the answers.
+terminal_probe.start()
+terminal_probe.wait()
 from textual_image.widget import Image  # noqa: E402
 
 log = logging.getLogger("tui_dj.tui")

@@ -3,6 +3,7 @@ the taste map and the stats."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import on
@@ -75,10 +76,11 @@ class MainScreen(Screen[None]):
     VERTICAL_BREAKPOINTS = [(0, "-too-short"), (MIN_HEIGHT, "-short"), (16, "-compact"), (22, "-regular"),
                             (34, "-tall"), (46, "-roomy")]
 
-    def __init__(self, keymap: dict[str, str] | None = None) -> None:
+    def __init__(self, keymap: dict[str, str] | None = None, on_drawn: Callable[[], object] | None = None) -> None:
         super().__init__()
         self._user_keymap = dict(keymap or {})  # for the help's list of the other screens' keys
         self._model: str | None = None
+        self._on_drawn = on_drawn  # called once the panels are first on screen
 
     def compose(self) -> ComposeResult:
         yield Static("", id="too-small")
@@ -107,6 +109,9 @@ class MainScreen(Screen[None]):
             self.query_one(f"#{widget_id}").border_title = title
         self.query_one(QTable).border_subtitle = "▶ plays next"
         self.query_one("#queue", QueueTable).focus()
+        if self._on_drawn is not None:
+            # Once for the screen's layout, once more for the frame it makes.
+            self.call_after_refresh(self.call_after_refresh, self._on_drawn)
 
     def show_view(self, view: SessionView) -> None:
         with self.app.batch_update():
