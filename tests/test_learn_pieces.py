@@ -124,6 +124,20 @@ def test_candidates_are_distinct_allowed_and_near_first(n: int) -> None:
         assert d[cands[0]] <= np.sort(d)[20]
 
 
+def test_a_kept_index_gives_back_the_regions_and_their_middles() -> None:
+    f = np.random.default_rng(2).random((3000, 9), dtype=np.float32)
+    built = CandidateGenerator(f, k=32, seed=4)
+    kept = CandidateGenerator(f, k=32, seed=4, index=built.index())
+    assert "region_centres" in kept.__dict__  # read from the index, not worked out in a key
+    np.testing.assert_array_equal(kept.region_centres, built.region_centres)
+    expected = np.stack([f[r].mean(axis=0) for r in built.regions])
+    np.testing.assert_allclose(kept.region_centres, expected, rtol=1e-6)
+    # An index kept before the middles were: they are worked out when first needed, the same.
+    older = {k: v for k, v in built.index().items() if k != "region_centres"}
+    np.testing.assert_array_equal(CandidateGenerator(f, k=32, seed=4, index=older).region_centres,
+                                  built.region_centres)
+
+
 def test_candidates_on_a_tiny_catalog_return_everything_allowed() -> None:
     f = np.random.default_rng(0).random((10, 9), dtype=np.float32)
     cands = CandidateGenerator(f, k=64).candidates(f[0], np.array([0, 1]), np.random.default_rng(0))

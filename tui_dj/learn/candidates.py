@@ -72,7 +72,8 @@ class CandidateGenerator:
     def index(self) -> dict[str, np.ndarray]:
         """The clusters and regions as plain arrays, to be kept and given back as `index=`."""
         out = {"region_rows": np.concatenate(self.regions),
-               "region_sizes": np.array([len(r) for r in self.regions], np.int64)}
+               "region_sizes": np.array([len(r) for r in self.regions], np.int64),
+               "region_centres": self.region_centres}
         if self.clustered:
             out.update(centres=self.centres, order=self.order, offsets=self.offsets)
         return out
@@ -94,6 +95,10 @@ class CandidateGenerator:
         except (KeyError, TypeError, ValueError):
             return False
         self.regions = np.split(rows, np.cumsum(sizes)[:-1])
+        # Kept with the regions, so that the first search that needs them (in a key) finds them.
+        middles = index.get("region_centres")
+        if middles is not None and np.shape(middles) == (len(self.regions), self.features.shape[1]):
+            self.__dict__["region_centres"] = np.asarray(middles, np.float32)
         return True
 
     def _build_clusters(self, seed: int) -> None:
