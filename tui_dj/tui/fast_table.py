@@ -1,6 +1,7 @@
 """A DataTable that updates rows in place and draws its one-line cells without Rich: the one file
 that touches DataTable's internals (`_data`, `_update_count`, `_render_line_in_row`,
-`_render_cell`, `_row_locations`, its render caches).
+`_render_cell`, `_get_styles_to_render_cell`, `_get_row_renderables`, `_row_locations`, its
+render caches).
 
 The Q-table and the queue change with every key; rebuilding them throws the cursor to the top, and
 DataTable lays every cell out through Rich's console after any update, which cost more per key than
@@ -39,6 +40,8 @@ class LiveTable(DataTable[Any]):
         self._layout: tuple[tuple[str, str, int], ...] = ()
         self._painting_style: Style | None = None
         self._painting_header: Style | None = None
+        self._painting_styles: dict[tuple[bool, bool, bool], tuple[Style, Style]] = {}
+        self._painting_widths: list[int] = []  # the columns' widths, during a paint
 
     def layout_for(self, width: int) -> tuple[tuple[str, str, int], ...]:
         """(key, label, width) of each column for a table this wide."""
@@ -116,37 +119,54 @@ class LiveTable(DataTable[Any]):
         return self._painting_style if self._painting_style is not None else super().rich_style
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # Within one paint the style cannot change: work it out once.
+        # Within one paint the style, the columns' widths and the cells' styles cannot change:
+        # work each out once a paint, not once a line or a cell.
         self._painting_style = super().rich_style
+        self._painting_styles = {}
+        self._painting_widths = [column.get_render_width(self) for column in self.ordered_columns]
         try:
             return super().render_lines(crop)
         finally:
             self._painting_style = self._painting_header = None
+            self._painting_styles, self._painting_widths = {}, []
 
     def _render_line_in_row(self, row_key: Any, line_no: int, base_style: Style, cursor_location: Coordinate,
                             hover_location: Coordinate) -> tuple[list[Any], list[Any]]:
         """One line of a row, as DataTable draws it for a row cursor with no fixed columns and no
         row labels (these tables), less its per-row style lookups: the header's style is worked
-        out once a paint, and each cell is a plain line (`_render_cell`)."""
+        out once a paint, and each cell is a plain line (`_line_cell`)."""
         if self.fixed_columns or self.cursor_type != "row" or (self._labelled_row_exists and self.show_row_labels):
             return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
         found = self._row_locations.get(row_key) if row_key in self._row_locations else None
         row_index = -1 if found is None else found
+        texts = self._plain_row(row_index)
+        widths = self._painting_widths or [column.get_render_width(self) for column in self.ordered_columns]
+        if texts is None or len(texts) < len(widths):
+            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
         row_style = self._header_style() if row_index == -1 else base_style
         cursor = row_index == cursor_location.row
         hover = row_index == hover_location.row
-        cells: list[Any] = []
-        used = 0
-        for column_index, column in enumerate(self.ordered_columns):
-            width = column.get_render_width(self)
-            used += width
-            cells.append(self._render_cell(row_index, column_index, row_style, width, cursor, hover)[line_no])
+        component, post = self._cell_styles(row_index == -1, hover, cursor)
+        cells: list[Any] = [self._line_cell(texts[i], row_index, i, row_style, width, component, post)
+                            for i, width in enumerate(widths)]
         # The row's style carried out to the right edge, as DataTable does.
         extend, _ = self._get_styles_to_render_cell(
             row_index == -1, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor, False, False)
         extend = row_style + extend + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
-        cells.append([Segment(" " * max(0, self.size.width - used), extend)])
+        cells.append([Segment(" " * max(0, self.size.width - sum(widths)), extend)])
         return [], cells
+
+    def _cell_styles(self, header: bool, hover: bool, cursor: bool) -> tuple[Style, Style]:
+        """A cell's component style and post style, as DataTable works them out (once a paint)."""
+        key = (header, hover, cursor)
+        found = self._painting_styles.get(key) if self._painting_widths else None
+        if found is None:
+            found = self._get_styles_to_render_cell(
+                header, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+            if self._painting_widths:
+                self._painting_styles[key] = found
+        return found
 
     def _header_style(self) -> Style:
         if self._painting_header is None:
@@ -155,20 +175,22 @@ class LiveTable(DataTable[Any]):
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> Any:
-        """DataTable's cell render, without Rich where a cell is one line of plain text.
-
-        Every cell of both tables is such a line, and DataTable lays each one out through Rich's
-        console (padding, wrapping, cropping): a key's repaint of two tables cost more than the
-        session's whole reaction. Here the line is cut with "…", justified and padded by hand,
-        styled as DataTable would (the cell's meta under its component style). Anything else (a
-        multi-line cell, text with inner styles) still goes through DataTable.
-        """
-        text = self._plain_cell(row_index, column_index)
-        if text is None:
+        """DataTable's cell render, without Rich where a cell is one line of plain text (`_line_cell`)."""
+        texts = self._plain_row(row_index)
+        if texts is None or column_index < 0 or column_index >= len(texts):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        component, post = self._get_styles_to_render_cell(
-            row_index == -1, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        component, post = self._cell_styles(row_index == -1, hover, cursor)
+        return [self._line_cell(texts[column_index], row_index, column_index, base_style, width, component, post)]
+
+    def _line_cell(self, text: Text, row_index: int, column_index: int, base_style: Style, width: int,
+                   component: Style, post: Style) -> list[Segment]:
+        """One cell's line, laid out by hand.
+
+        Every cell of both tables is one line of plain text, and DataTable lays each one out
+        through Rich's console (padding, wrapping, cropping): a key's repaint of two tables cost
+        more than the session's whole reaction. Here the line is cut with "…", justified and
+        padded by hand, styled as DataTable would (the cell's meta under its component style).
+        """
         outer = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
         pad = self.cell_padding
         inner = max(0, width - 2 * pad)
@@ -184,13 +206,14 @@ class LiveTable(DataTable[Any]):
         fill = outer + post if post else outer
         edge = " " * pad
         if not text.style:
-            return [[Segment(edge + line + edge, fill)]]
+            return [Segment(edge + line + edge, fill)]
         inked = outer + self.app.console.get_style(text.style)
-        return [[Segment(edge, fill), Segment(line, inked + post if post else inked), Segment(edge, fill)]]
+        return [Segment(edge, fill), Segment(line, inked + post if post else inked), Segment(edge, fill)]
 
-    def _plain_cell(self, row_index: int, column_index: int) -> Text | None:
-        """The cell as one line of text with no inner styles, or None (DataTable renders it)."""
-        if column_index < 0 or row_index < -1 or row_index >= self.row_count:
+    def _plain_row(self, row_index: int) -> list[Text] | None:
+        """The row's cells, each one line of text with no inner styles; None where any is not
+        (DataTable renders that row)."""
+        if row_index < -1 or row_index >= self.row_count:
             return None
         if row_index >= 0:
             row_key = self._row_locations.get_key(row_index)
@@ -200,12 +223,9 @@ class LiveTable(DataTable[Any]):
         elif self.header_height != 1:
             return None
         cells = self._get_row_renderables(row_index).cells
-        if column_index >= len(cells):
+        if not all(isinstance(c, Text) and not c.spans and "\n" not in c.plain for c in cells):
             return None
-        cell = cells[column_index]
-        if not isinstance(cell, Text) or cell.spans or "\n" in cell.plain:
-            return None
-        return cell
+        return cells  # type: ignore[return-value]
 
     def _drop_stale_renders(self) -> None:
         """Empty DataTable's render caches, whose every entry an update has just made stale.
