@@ -156,3 +156,20 @@ async def test_a_map_asked_for_in_a_short_terminal_says_why_it_is_not_there(app:
         await pilot.press("m")
         await pilot.pause()
         assert any("22 rows" in n.message for n in app._notifications)
+
+
+async def test_the_rows_drawn_again_after_a_key_leave_no_stale_mark(app: DJApp) -> None:
+    """A key redraws only the map's rows whose marks moved: what is on screen must be what a
+    whole redraw would show."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(pilot)
+        taste_map = app.screen.query_one(TasteMap)
+        first = taste_map.marks()
+        for key in "lnddln":
+            await pilot.press(key)
+            await _settled(pilot)
+        assert taste_map.marks() != first
+        shown = app.export_screenshot()
+        taste_map.refresh()  # the whole map again, from scratch
+        await pilot.pause()
+        assert app.export_screenshot() == shown

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from rich.segment import Segment
 from rich.text import Text
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -122,6 +123,14 @@ def view_marks(view: SessionView, plane: MapPlane, width: int, height: int) -> t
     return tuple(sorted((m for m in marks if m is not None), key=lambda m: order[m[2]]))
 
 
+def _by_row(marks: tuple[Mark, ...]) -> dict[int, dict[int, str]]:
+    """{row: {column: kind}} of the marks as drawn: the last mark drawn in a cell wins."""
+    by_row: dict[int, dict[int, str]] = {}
+    for x, y, kind in marks:
+        by_row.setdefault(y, {})[x] = kind
+    return by_row
+
+
 class TasteMap(Widget):
     """The catalog's songs as a density, and this session's marks on it (`m` shows or hides it)."""
 
@@ -157,10 +166,21 @@ class TasteMap(Widget):
             self.refresh()
 
     def show(self, view: SessionView) -> None:
-        if view is not self._view:
-            self._view = view
-            if self.display:
-                self.refresh()  # hidden, nothing is worked out until it shows
+        if view is self._view:
+            return
+        drawn = self._marks[1] if self._strips_key is not None and self._view is not None else None
+        self._view = view
+        if not self.display:
+            return  # hidden, nothing is worked out until it shows
+        if drawn is None:
+            self.refresh()
+            return
+        # Only the rows whose marks moved are drawn again: the density under them stays.
+        before, after = _by_row(drawn), _by_row(self.marks())
+        width = self.content_size.width
+        for y in sorted(set(before) | set(after)):
+            if before.get(y) != after.get(y):
+                self.refresh(Region(0, y, width, 1))
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -209,9 +229,7 @@ class TasteMap(Widget):
             self._styles = {name: base + self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
             self._plain_rows = {}
             self._styled_for = style_key
-        by_row: dict[int, dict[int, str]] = {}
-        for x, y, kind in marks:  # the last mark drawn in a cell wins
-            by_row.setdefault(y, {})[x] = kind
+        by_row = _by_row(marks)
         strips = []
         for y in range(height):
             on_row = by_row.get(y)
