@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks._util import Row, emit, run_measured
 
@@ -148,7 +149,7 @@ async def _child_keys(catalog: str, data: str, n: int, size: tuple[int, int] = (
                 app.painted.clear()
             times.append((app.painted_at - start) * 1000.0)
             assert app.view is not None and not app.pending
-            head = app.view.queue[0]
+            head: Any = app.view.queue[0]  # a QueueEntry (a Track at older commits, for the baseline)
             assert getattr(head, "track", head).name in {str(c) for c in queue.get_row_at(0)}
             assert app.view.q_rows[0].track.name in {str(c) for c in qtable.get_row_at(0)}  # ▶ may come first
             session_ms.append(app.perform_ms[-1])

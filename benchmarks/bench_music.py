@@ -163,7 +163,7 @@ def child_console(backend: str, catalog: str, data_dir: str, seconds: str) -> No
     from tui_dj.session import open_session
     from tui_dj.tui.app import DJApp
 
-    player, note = open_player(backend, null_output=True)
+    player, note = open_player(backend, null_output=True)  # type: ignore[arg-type]  # a name from the command line
     if player.name != backend:
         print(json.dumps({"error": note}))
         return

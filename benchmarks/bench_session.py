@@ -172,7 +172,7 @@ def main() -> None:
         long_times = np.array(first_half + listen(session, n_long - n_long // 2, rng))
         mem_end = rss_mb()
         session.close()
-        with HistoryStore.open(tmp, read_only=True) as store:
+        with HistoryStore.open(Path(tmp), read_only=True) as store:
             reactions = sum(store.count("long", kind) for kind in ("like", "finish", "skip", "dislike"))
             plays = store.count("long", "play")
         note = f"{n_long:,} reactions"
