@@ -267,7 +267,7 @@ class DJApp(App[str | None]):
     def _action_done(self, message: ActionDone) -> None:
         self._pending -= 1
         view = message.view
-        if view is None:
+        if view is None or not self.is_running:  # not running: its screens are being taken down
             return
         self._tell(view)
         if self._pending == 0 or self.view is None:
@@ -410,8 +410,8 @@ class DJApp(App[str | None]):
     def _tick(self) -> None:
         """Four times a second: the player's position on screen, and what happened to the song."""
         view = self.view
-        if view is None or self.player is None or self.closed:
-            return
+        if view is None or self.player is None or self.closed or not self.is_running:
+            return  # (not running: the console is closing, and its panels may already be gone)
         playing_number = self.deck.playing_number
         if view.now_playing is not None and self._ending_play != playing_number:  # not while it ends
             stalled = self.deck.check_stall(view.now_playing.duration_ms / 1000.0)
