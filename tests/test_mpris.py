@@ -269,3 +269,20 @@ def test_media_keys_off_starts_nothing(session: Any) -> None:
     keys.start()  # no loop is needed: nothing starts
     keys.stop()
     assert keys.bus_name is None
+
+
+async def test_media_keys_start_once_and_never_after_they_stopped(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # The console starts them after its first song: a console that quit before it must not
+    # reach the bus afterwards. Without dbus-fast, each start that runs says so once in the log.
+    monkeypatch.setitem(sys.modules, "tui_dj.tui.mpris_service", None)
+    caplog.set_level(logging.INFO, logger="tui_dj.tui")
+    stopped = MediaKeys(_Still(None))
+    stopped.stop()
+    stopped.start()
+    twice = MediaKeys(_Still(None))
+    twice.start()
+    twice.start()
+    await asyncio.sleep(0.05)
+    twice.stop()
+    assert len([r for r in caplog.records if "MPRIS is off" in r.getMessage()]) == 1

@@ -130,7 +130,7 @@ class MediaKeys:
         self._stopped = False
 
     def start(self) -> None:
-        if not self.on:
+        if not self.on or self._stopped or self._task is not None:  # once, and never after stop
             return
         self._task = asyncio.get_running_loop().create_task(self._serve(), name="mpris")
 
