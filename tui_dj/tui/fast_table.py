@@ -40,7 +40,6 @@ class LiveTable(DataTable[Any]):
         self._layout: tuple[tuple[str, str, int], ...] = ()
         self._painting_style: Style | None = None
         self._painting_header: Style | None = None
-        self._painting_styles: dict[tuple[bool, bool, bool], tuple[Style, Style]] = {}
         self._painting_widths: list[int] = []  # the columns' widths, during a paint
 
     def layout_for(self, width: int) -> tuple[tuple[str, str, int], ...]:
@@ -119,16 +118,18 @@ class LiveTable(DataTable[Any]):
         return self._painting_style if self._painting_style is not None else super().rich_style
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # Within one paint the style, the columns' widths and the cells' styles cannot change:
-        # work each out once a paint, not once a line or a cell.
+        # Within one paint the style and the columns' widths cannot change: work them out once a
+        # paint, not once a line or a cell. (DataTable keeps the cells' styles in a cache of its own.)
         self._painting_style = super().rich_style
-        self._painting_styles = {}
-        self._painting_widths = [column.get_render_width(self) for column in self.ordered_columns]
+        self._painting_widths = self._column_widths()
         try:
             return super().render_lines(crop)
         finally:
             self._painting_style = self._painting_header = None
-            self._painting_styles, self._painting_widths = {}, []
+            self._painting_widths = []
+
+    def _column_widths(self) -> list[int]:
+        return self._painting_widths or [column.get_render_width(self) for column in self.ordered_columns]
 
     def _render_line_in_row(self, row_key: Any, line_no: int, base_style: Style, cursor_location: Coordinate,
                             hover_location: Coordinate) -> tuple[list[Any], list[Any]]:
@@ -140,7 +141,7 @@ class LiveTable(DataTable[Any]):
         found = self._row_locations.get(row_key) if row_key in self._row_locations else None
         row_index = -1 if found is None else found
         texts = self._plain_row(row_index)
-        widths = self._painting_widths or [column.get_render_width(self) for column in self.ordered_columns]
+        widths = self._column_widths()
         if texts is None or len(texts) < len(widths):
             return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
         row_style = self._header_style() if row_index == -1 else base_style
@@ -157,16 +158,10 @@ class LiveTable(DataTable[Any]):
         return [], cells
 
     def _cell_styles(self, header: bool, hover: bool, cursor: bool) -> tuple[Style, Style]:
-        """A cell's component style and post style, as DataTable works them out (once a paint)."""
-        key = (header, hover, cursor)
-        found = self._painting_styles.get(key) if self._painting_widths else None
-        if found is None:
-            found = self._get_styles_to_render_cell(
-                header, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
-            if self._painting_widths:
-                self._painting_styles[key] = found
-        return found
+        """A cell's component style and post style, as DataTable works them out (and caches)."""
+        return self._get_styles_to_render_cell(
+            header, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
 
     def _header_style(self) -> Style:
         if self._painting_header is None:
