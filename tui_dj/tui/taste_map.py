@@ -168,7 +168,7 @@ class TasteMap(Widget):
     def show(self, view: SessionView) -> None:
         if view is self._view:
             return
-        drawn = self._marks[1] if self._strips_key is not None and self._view is not None else None
+        drawn = self._strips_key[2] if self._strips_key is not None else None  # the marks on screen
         self._view = view
         if not self.display:
             return  # hidden, nothing is worked out until it shows
