@@ -124,19 +124,16 @@ def test_candidates_are_distinct_allowed_and_near_first(n: int) -> None:
         assert d[cands[0]] <= np.sort(d)[20]
 
 
-def test_a_kept_index_gives_back_the_regions_and_their_middles() -> None:
+def test_a_kept_index_gives_back_the_regions_and_the_search_afresh() -> None:
     f = np.random.default_rng(2).random((3000, 9), dtype=np.float32)
     built = CandidateGenerator(f, k=32, seed=4)
     kept = CandidateGenerator(f, k=32, seed=4, index=built.index())
-    assert "region_centres" in kept.__dict__  # read from the index, not worked out in a key
-    np.testing.assert_array_equal(kept.region_centres, built.region_centres)
-    expected = np.stack([f[r].mean(axis=0) for r in built.regions])
-    np.testing.assert_allclose(kept.region_centres, expected, rtol=1e-6)
-    # An index kept before the middles were: they are worked out when first needed, the same.
-    older = {k: v for k, v in built.index().items() if k != "region_centres"}
-    np.testing.assert_array_equal(CandidateGenerator(f, k=32, seed=4, index=older).region_centres,
-                                  built.region_centres)
-
+    assert "cover" in kept.__dict__  # read from the index, not measured again in a key
+    for name in ("rows", "radius", "holds"):
+        np.testing.assert_array_equal(getattr(kept.cover, name), getattr(built.cover, name))
+    # An index kept before the search was: it is worked out when first needed, the same.
+    older = {k: v for k, v in built.index().items() if not k.startswith("cover")}
+    np.testing.assert_array_equal(CandidateGenerator(f, k=32, seed=4, index=older).cover.radius, built.cover.radius)
 
 def test_candidates_on_a_tiny_catalog_return_everything_allowed() -> None:
     f = np.random.default_rng(0).random((10, 9), dtype=np.float32)

@@ -3,6 +3,7 @@ rejections. These check the mechanisms; how well it does is measured by `evaluat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from tui_dj.catalog import builtin_catalog
 from tui_dj.errors import TuiDjError
 from tui_dj.learn.candidates import CandidateGenerator
 from tui_dj.learn.families import draw
-from tui_dj.learn.guard import FORCE_AFTER, SEARCH_REGIONS, STALE_AFTER, guarded_candidates
+from tui_dj.learn.guard import FORCE_AFTER, SEARCH_OFFERS, STALE_AFTER, guarded_candidates
 from tui_dj.learn.simulate import Streams
 from tui_dj.learn.songs import SongTable
 from tui_dj.learn.trace import SessionTrace
@@ -21,7 +22,6 @@ from tui_dj.session import open_session
 CATALOG = builtin_catalog()
 SONGS = SongTable.from_catalog(CATALOG)
 GENERATOR = CandidateGenerator(SONGS.features, seed=0)
-RNG = np.random.default_rng(0)
 
 
 def _trace(rows: list[int], reactions: list[str]) -> SessionTrace:
@@ -41,7 +41,7 @@ def test_after_a_rejection_only_songs_near_what_worked_may_play() -> None:
     for run in range(1, STALE_AFTER):
         rejected = _far_from(liked, run)
         trace = _trace([liked, *rejected], ["like"] + ["skip"] * run)
-        allowed = guarded_candidates(GENERATOR, trace, np.array([liked, *rejected]), RNG)
+        allowed = guarded_candidates(GENERATOR, trace, np.array([liked, *rejected]))
         assert allowed is not None and len(allowed)
         x = SONGS.features[allowed]
         to_liked = np.sqrt(((x - SONGS.features[liked]) ** 2).sum(1))
@@ -54,29 +54,68 @@ def test_after_a_rejection_only_songs_near_what_worked_may_play() -> None:
 
 def test_nothing_narrows_while_things_go_well() -> None:
     trace = _trace([1, 2, 3], ["like", "finish", "like"])
-    assert guarded_candidates(GENERATOR, trace, np.array([1, 2, 3]), RNG) is None
+    assert guarded_candidates(GENERATOR, trace, np.array([1, 2, 3])) is None
 
 
-def test_a_cold_start_that_finds_nothing_searches_where_nothing_was_rejected() -> None:
+def _first_like(pick: Callable[[np.ndarray, np.ndarray], int], centre: int, limit: int = 60) -> int:
+    """How many songs `pick(rejected features, blocked mask)` plays before one among the best 5%
+    nearest `centre` (a taste it never sees), every other song rejected; `limit` + 1: none."""
+    f = SONGS.features
+    d = np.sqrt(((f - f[centre]) ** 2).sum(1))
+    liked = d <= np.quantile(d, 0.05)
+    blocked = np.zeros(len(f), bool)
+    rejected: list[np.ndarray] = []
+    for step in range(1, limit + 1):
+        row = pick(np.array(rejected, np.float32).reshape(-1, f.shape[1]), blocked)
+        if liked[row]:
+            return step
+        blocked[row] = True
+        rejected.append(f[row])
+    return limit + 1
+
+
+def test_a_search_afresh_finds_a_hidden_taste_in_half_the_songs_random_picks_take() -> None:
+    centres = np.random.default_rng(7).choice(len(SONGS.features), 40, replace=False)
+    searched = np.array([_first_like(lambda rej, blocked: int(GENERATOR.cover.search(rej, blocked, 1)[0]), c)
+                         for c in centres])
+    rng = np.random.default_rng(1)
+    drawn = np.array([_first_like(lambda rej, blocked: int(rng.choice(np.flatnonzero(~blocked))), c)
+                      for c in centres])
+    assert np.median(searched) <= 0.6 * np.median(drawn)
+    assert (searched > 15).sum() <= (drawn > 15).sum() // 3
+
+
+def test_a_cold_start_that_finds_nothing_searches_afresh() -> None:
     rejected = _far_from(0, 1) + _far_from(5, 1) + [0, 5]
     trace = _trace(rejected, ["skip", "dislike", "skip", "skip"])
-    allowed = guarded_candidates(GENERATOR, trace, np.array(rejected), RNG)
-    assert allowed is not None and 1 <= len(allowed) <= SEARCH_REGIONS
-    gap = np.sqrt(((SONGS.features[:, None] - SONGS.features[rejected][None]) ** 2).sum(-1)).min(1)
-    assert (gap[allowed] > np.quantile(gap, 0.5)).all()  # among the songs least like anything rejected
-    regions = [next(j for j, members in enumerate(GENERATOR.regions) if row in members) for row in allowed]
-    assert len(set(regions)) == len(allowed)  # one song from each of several regions
+    allowed = guarded_candidates(GENERATOR, trace, np.array(rejected))
+    assert allowed is not None and 1 <= len(allowed) <= SEARCH_OFFERS and not np.isin(allowed, rejected).any()
+    blocked = np.zeros(len(SONGS.features), bool)
+    blocked[rejected] = True
+    np.testing.assert_array_equal(allowed, GENERATOR.cover.search(SONGS.features[rejected], blocked, SEARCH_OFFERS))
 
 
-def test_when_what_worked_stops_working_the_search_widens_from_it() -> None:
+def test_a_long_run_after_a_like_alternates_the_heart_of_the_taste_and_a_search_afresh() -> None:
     liked = 10
-    rejected = [int(i) for i in np.argsort(((SONGS.features - SONGS.features[liked]) ** 2).sum(1))[1:STALE_AFTER + 1]]
-    trace = _trace([liked, *rejected], ["like"] + ["skip"] * STALE_AFTER)
-    allowed = guarded_candidates(GENERATOR, trace, np.array([liked, *rejected]), RNG)
-    assert allowed is not None and len(allowed) <= SEARCH_REGIONS
+    near = np.argsort(((SONGS.features - SONGS.features[liked]) ** 2).sum(1))
     d = np.sqrt(((SONGS.features - SONGS.features[liked]) ** 2).sum(1))
-    assert np.median(d[allowed]) < np.median(d)  # outward from the liked song, not far away
-
+    for run in (STALE_AFTER, STALE_AFTER + 1):
+        rejected = [int(i) for i in near[1:run + 1]]
+        trace = _trace([liked, *rejected], ["like"] + ["skip"] * run)
+        allowed = guarded_candidates(GENERATOR, trace, np.array([liked, *rejected]))
+        assert allowed is not None and 1 <= len(allowed) and not np.isin(allowed, [liked, *rejected]).any()
+        if run == STALE_AFTER:  # the heart of what worked: near the taste, nearer it than any rejection
+            taste = trace.taste()
+            x = SONGS.features[allowed]
+            to_taste = np.sqrt(((x - taste) ** 2).sum(1))
+            to_rejected = np.sqrt(((x[:, None] - SONGS.features[rejected][None]) ** 2).sum(-1)).min(1)
+            assert (to_taste < to_rejected).all() and np.median(d[allowed]) < np.quantile(d, 0.05)
+        else:  # a search afresh, where the rejections leave a taste likely
+            assert len(allowed) <= SEARCH_OFFERS
+            blocked = np.zeros(len(SONGS.features), bool)
+            blocked[[liked, *rejected]] = True
+            np.testing.assert_array_equal(
+                allowed, GENERATOR.cover.search(SONGS.features[rejected], blocked, SEARCH_OFFERS))
 
 def _play(listener, session, songs: int) -> list[str]:
     view = session.start()

@@ -13,6 +13,8 @@ from functools import cached_property
 
 import numpy as np
 
+from tui_dj.learn.cover import Cover
+
 EXACT_LIMIT = 8192  # below this many songs, distances to every song are cheaper than clusters
 SONGS_PER_CLUSTER = 256
 MAX_CLUSTERS = 1024
@@ -73,7 +75,7 @@ class CandidateGenerator:
         """The clusters and regions as plain arrays, to be kept and given back as `index=`."""
         out = {"region_rows": np.concatenate(self.regions),
                "region_sizes": np.array([len(r) for r in self.regions], np.int64),
-               "region_centres": self.region_centres}
+               "cover_rows": self.cover.rows, "cover_radius": self.cover.radius}
         if self.clustered:
             out.update(centres=self.centres, order=self.order, offsets=self.offsets)
         return out
@@ -95,10 +97,12 @@ class CandidateGenerator:
         except (KeyError, TypeError, ValueError):
             return False
         self.regions = np.split(rows, np.cumsum(sizes)[:-1])
-        # Kept with the regions, so that the first search that needs them (in a key) finds them.
-        middles = index.get("region_centres")
-        if middles is not None and np.shape(middles) == (len(self.regions), self.features.shape[1]):
-            self.__dict__["region_centres"] = np.asarray(middles, np.float32)
+        # Kept with the regions, so that the first search that needs it (in a key) finds it.
+        middles, radius = index.get("cover_rows"), index.get("cover_radius")
+        if (middles is not None and radius is not None and np.ndim(middles) == 1
+                and np.shape(radius) == np.shape(middles) and len(middles)
+                and 0 <= np.min(middles) and np.max(middles) < self.n):
+            self.__dict__["cover"] = Cover(self.features, kept=(middles, radius))
         return True
 
     def _build_clusters(self, seed: int) -> None:
@@ -205,9 +209,10 @@ class CandidateGenerator:
         return out.astype(np.int64)
 
     @cached_property
-    def region_centres(self) -> np.ndarray:
-        """The middle of each region, (regions, 9): where a search that found nothing looks next."""
-        return np.stack([self.features[r].mean(axis=0) for r in self.regions]).astype(np.float32)
+    def cover(self) -> Cover:
+        """Where a taste could be, given what was rejected (`learn.cover`): a cold start's search."""
+        return Cover(self.features)
+
 
 def _permutation(rows: np.ndarray, n: int) -> bool:
     """Whether `rows` holds each of 0..n-1 exactly once."""
