@@ -92,9 +92,9 @@ class DJ:
             row = self.chosen.popleft()
             chosen = self.policy.decide(self.songs, self.trace, np.array([row], np.int64), self.policy_rng)
             pick: Pick | None = Pick(row, "chosen", chosen.state, chosen.encoding_of(row))
-        elif self.head is not None:
+        elif self.head is not None and self.head.row not in self.banned:
             pick = self.head
-        else:
+        else:  # no head yet, or the song just disliked was the last one left
             decided = self._decide(locked=None)
             pick = None if decided is None else self._pick_from(*decided)
         self.head, self._head_decision = None, None
@@ -116,7 +116,7 @@ class DJ:
     def learn(self, reaction: str, reward: float, done: bool = False, rerank: bool = True) -> float | None:
         """Learn from the listener's reaction to the song playing, then re-rank the songs after the
         head (the head stays: it is what the person was shown). `rerank=False` when the next song starts
-        at once anyway (a skip: the head plays, and a new decision is made there)."""
+        at once anyway (a skip or a dislike: the head plays, and a new decision is made there)."""
         if self.current is None:
             raise ValueError("nothing is playing")
         # A chosen song heard to the end stays a like in what the DJ knows (the reward is a finish's).
@@ -129,7 +129,7 @@ class DJ:
         loss = self.policy.learn(transition)
         if reaction == "dislike":
             self.banned.add(self.current.row)
-        if rerank or reaction == "dislike":
+        if rerank:
             # The head stays, unless it is the very song just disliked (the last one left).
             self._rank(keep_head=self.head is None or self.head.row not in self.banned)
         return loss
@@ -156,13 +156,16 @@ class DJ:
         return DJSnapshot(self.policy.snapshot(), self._plays, self.trace.reactions[-1] if self.trace.played else None,
                           frozenset(self.banned))
 
-    def restore(self, snap: DJSnapshot) -> None:
+    def restore(self, snap: DJSnapshot, rerank: bool = True) -> None:
+        """Take back the reaction `snap` was taken before; `rerank=False` when another reaction to
+        the same song follows at once (it ranks the songs itself, or the next song starts)."""
         self.policy.restore(snap.policy)
         back = self._plays - snap.play_id  # songs started since
         if back < len(self.trace):
             self.trace.label(snap.reaction, at=len(self.trace) - 1 - back)
         self.banned = set(snap.banned) - set(self.chosen)
-        self._rank(keep_head=True)
+        if rerank:
+            self._rank(keep_head=True)
 
     # -- deciding ----------------------------------------------------------------------------------
 
@@ -192,7 +195,7 @@ class DJ:
             if len(rows):
                 break
         assert rows is not None
-        allowed = guarded_candidates(self.generator, self.trace, excluded, self.rng) if self.policy.guarded else None
+        allowed = guarded_candidates(self.generator, self.trace, excluded) if self.policy.guarded else None
         if allowed is not None:
             rows = np.concatenate([allowed, rows[~np.isin(rows, allowed)]])
         shown = np.fromiter((r for r, _ in self.ranked), np.int64) if self.steady else np.zeros(0, np.int64)
@@ -255,10 +258,12 @@ class DJ:
         self._rank(keep_head=True)
         return True
 
-    def take_back(self, snap: DJSnapshot, still_banned: frozenset[int] = frozenset()) -> None:
+    def take_back(self, snap: DJSnapshot, still_banned: frozenset[int] = frozenset(), rerank: bool = True) -> None:
         """`restore` a reaction's snapshot; `still_banned` stay banned whatever the snapshot held."""
-        self.restore(snap)
+        self.restore(snap, rerank=False)
         self.banned |= still_banned
+        if rerank:
+            self._rank(keep_head=True)
 
     def scores(self) -> dict[int, float]:
         """The score of every song in the table now: the head's and the ranked rest's."""

@@ -134,7 +134,7 @@ class Session:
             if reaction == "dislike":
                 if given == "like":
                     self._take_back(self._undo.pop(), how="replaced")
-                learned = self._learn("dislike")
+                learned = self._learn("dislike", advancing=True)
             elif given is None:
                 learned = self._learn("skip", advancing=True)
             said = self._next_song()
@@ -271,6 +271,8 @@ class Session:
         track = self._tracks(dj.current.row)
         reward = REWARDS[reaction]
         upcoming = dj.upcoming() if advancing else None
+        if reaction == "dislike" and upcoming == dj.current.row:
+            upcoming = None  # the last song left, disliked: nothing plays after it
         self._written_play = upcoming
         event = self._journal.event(reaction, track, reward,
                                     then_plays=None if upcoming is None else self._tracks(upcoming))
@@ -291,7 +293,8 @@ class Session:
         return learned
 
     def _take_back(self, entry: _Undo, how: Literal["undo", "replaced"]) -> None:
-        self._dj.take_back(entry.dj, self._disliked_before)
+        # A like replaced by a dislike: the next song starts at once, and is ranked then.
+        self._dj.take_back(entry.dj, self._disliked_before, rerank=how == "undo")
         self._stats = replace(entry.stats, plays=self._stats.plays, last_update_ms=self._stats.last_update_ms)
         if entry.play_number == self._play_number:
             self._reaction = None
