@@ -75,7 +75,7 @@ class CandidateGenerator:
         """The clusters and regions as plain arrays, to be kept and given back as `index=`."""
         out = {"region_rows": np.concatenate(self.regions),
                "region_sizes": np.array([len(r) for r in self.regions], np.int64),
-               "cover_rows": self.cover.rows, "cover_radius": self.cover.radius}
+               "cover_rows": self.cover.rows, "cover_radius": self.cover.radius, "cover_bars": self.cover.bars}
         if self.clustered:
             out.update(centres=self.centres, order=self.order, offsets=self.offsets)
         return out
@@ -98,11 +98,13 @@ class CandidateGenerator:
             return False
         self.regions = np.split(rows, np.cumsum(sizes)[:-1])
         # Kept with the regions, so that the first search that needs it (in a key) finds it.
-        middles, radius = index.get("cover_rows"), index.get("cover_radius")
-        if (middles is not None and radius is not None and np.ndim(middles) == 1
+        middles, radius, bars = index.get("cover_rows"), index.get("cover_radius"), index.get("cover_bars")
+        if (middles is not None and radius is not None and bars is not None and np.ndim(middles) == 1
                 and np.shape(radius) == np.shape(middles) and len(middles)
                 and 0 <= np.min(middles) and np.max(middles) < self.n):
-            self.__dict__["cover"] = Cover(self.features, kept=(middles, radius))
+            cover = Cover(self.features, kept=(middles, radius, bars))
+            if cover.bars.shape == cover.corner_signs.shape:
+                self.__dict__["cover"] = cover
         return True
 
     def _build_clusters(self, seed: int) -> None:

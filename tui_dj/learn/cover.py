@@ -1,23 +1,32 @@
 """Where a taste could be, given what was rejected: the search a DJ makes when nothing works.
 
-A person's best songs lie together somewhere in the catalog: about the `BALL` share of it nearest
-some middle. Before anything worked, every middle is possible, the catalog's crowded parts more
-than its edges (people's tastes are where the music is). Each rejected song makes the middles
-whose best songs it lies among much less likely (not impossible: a person's day varies). A search
-offers the songs whose best-songs neighbourhoods hold the most of the likely middles left, each
-pick counted as if it too were rejected before the next (so the offers cover different places).
+A person's best songs, about the `BALL` share of the catalog, take one of two shapes here:
+- a *ball*: the songs nearest some middle (a sound: "like this playlist");
+- a *corner*: the songs furthest along two or three features at once, each up or down (words:
+  "energetic and danceable", "quiet, with no words").
+Before anything worked, every ball around a sampled song and every corner is possible, the
+catalog's crowded parts more than its edges (people's tastes are where the music is). Each
+rejected song makes the tastes whose best songs it lies among `MISS` times as likely (not
+impossible: a person's day varies). A search offers the sampled songs that lie among the best
+songs of the most likely tastes left, each pick counted as if it too were rejected before the
+next (so the offers cover different places).
 
 This is what a cold start needs: a skip says only "not here", and "not here" rules out the
-middles near it, wherever they are, instead of pushing the search ever further one way.
+tastes it belongs to, wherever they are, instead of pushing the search ever further one way.
 """
 
 from __future__ import annotations
 
+from itertools import combinations, product
+
 import numpy as np
 
-MIDDLES = 1200  # sampled songs that stand for the possible middles (and are what a search offers)
-REFERENCE = 6000  # sampled songs that measure how far a middle's best `BALL` reach
+MIDDLES = 1200  # sampled songs: the middles of the possible balls, and what a search offers
+REFERENCE = 6000  # sampled songs that measure how far a ball's best `BALL` reach, and a corner's
 BALL = 0.05  # the share of the catalog a taste's best songs are
+CORNER_FEATURES = (2, 3)  # a corner goes up or down this many features at once
+CORNER_REFERENCE = 2000  # of the reference songs, those that set the corners' bars
+BISECTIONS = 10
 MISS = 0.1  # how much likelier a rejection is outside a taste's best songs than inside
 
 
@@ -26,18 +35,54 @@ def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(d, 0.0))
 
 
-class Cover:
-    """The possible middles of a taste over one catalog's `features` (fixed by `seed`), or the
-    `rows` and `radius` of one worked out before (`kept`, as `CandidateGenerator.index` keeps them:
-    measuring the radii is most of the work)."""
+def _corners(d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every way of going up or down two or three of `d` features at once: (corners, 3) feature
+    numbers and signs (+1 up, -1 down; 0 pads a corner of two features)."""
+    features, signs = [], []
+    for size in CORNER_FEATURES:
+        for chosen in combinations(range(d), size):
+            for way in product((-1.0, 1.0), repeat=size):
+                features.append(list(chosen) + [0] * (3 - size))
+                signs.append(list(way) + [0.0] * (3 - size))
+    return np.array(features, np.int64), np.array(signs, np.float32)
 
-    def __init__(self, features: np.ndarray, seed: int = 0, kept: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+
+def _corner_bars(features: np.ndarray, signs: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(corners, 3): for each corner, the bar each of its features must clear (signed) so that
+    `BALL` of the `reference` songs clear them all, every feature at the same share of songs."""
+    n = len(reference)
+    ordered = {1.0: np.sort(reference, axis=0), -1.0: np.sort(-reference, axis=0)}  # each (n, d)
+
+    def bars_at(share: np.ndarray) -> np.ndarray:
+        at = np.clip(((1.0 - share) * n).astype(np.int64), 0, n - 1)[:, None]  # (corners, 1)
+        up, down = ordered[1.0][at, features], ordered[-1.0][at, features]
+        return np.where(signs > 0, up, np.where(signs < 0, down, -np.inf))
+
+    columns = (reference[:, features] * signs).transpose(1, 2, 0)  # (corners, 3, n)
+    low, high = np.full(len(features), BALL), np.ones(len(features))
+    for _ in range(BISECTIONS):  # the share of songs each single bar lets through
+        share = (low + high) / 2
+        joint = (columns >= bars_at(share)[..., None]).all(1).mean(1)
+        over = joint > BALL
+        high, low = np.where(over, share, high), np.where(over, low, share)
+    return bars_at(low).astype(np.float32)
+
+
+class Cover:
+    """The possible tastes over one catalog's `features` (fixed by `seed`), or with the `rows`,
+    `radius` and `bars` of one worked out before (`kept`, as `CandidateGenerator.index` keeps
+    them: measuring the radii and bars is most of the work)."""
+
+    def __init__(self, features: np.ndarray, seed: int = 0,
+                 kept: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+        n = len(features)
+        rng = np.random.default_rng(seed)
+        self.corner_features, self.corner_signs = _corners(features.shape[1])
         if kept is not None:
-            self.rows, self.radius = np.asarray(kept[0], np.int64), np.asarray(kept[1], np.float32)
+            self.rows, self.radius, self.bars = (np.asarray(kept[0], np.int64), np.asarray(kept[1], np.float32),
+                                                 np.asarray(kept[2], np.float32))
             self.middles = np.asarray(features[self.rows], np.float32)
         else:
-            rng = np.random.default_rng(seed)
-            n = len(features)
             self.rows = np.sort(rng.choice(n, size=min(n, MIDDLES), replace=False)).astype(np.int64)
             self.middles = np.asarray(features[self.rows], np.float32)
             reference = np.asarray(features[rng.choice(n, size=min(n, REFERENCE), replace=False)], np.float32)
@@ -46,21 +91,27 @@ class Cover:
             for start in range(0, len(self.middles), 256):
                 d = _distances(self.middles[start:start + 256], reference)
                 self.radius[start:start + len(d)] = np.partition(d, k - 1, axis=1)[:, k - 1]
-        # holds[i, j]: song j (of the sampled ones) is among the best songs of a taste with middle i.
-        self.holds = (_distances(self.middles, self.middles) <= self.radius[:, None]).astype(np.float32)
+            self.bars = _corner_bars(self.corner_features, self.corner_signs, reference[:CORNER_REFERENCE])
+        # holds[h, j]: sampled song j is among the best songs of taste h (the balls, then the corners).
+        self.holds = self._inside(self.middles).astype(np.float32)
+
+    def _inside(self, songs: np.ndarray) -> np.ndarray:
+        """(tastes, songs): whether each of `songs` (features, (m, 9)) is among each taste's best."""
+        songs = np.asarray(songs, np.float32)
+        balls = _distances(self.middles, songs) <= self.radius[:, None]
+        corners = (songs[:, self.corner_features] * self.corner_signs >= self.bars).all(-1).T
+        return np.concatenate([balls, corners])
 
     def likelihood(self, rejected: np.ndarray) -> np.ndarray:
-        """How likely each middle still is after the `rejected` songs (features, (m, 9)): each one
-        among a middle's best songs makes it `MISS` times as likely."""
-        weight = np.ones(len(self.middles), np.float32)
-        if len(rejected):
-            inside = (_distances(self.middles, np.asarray(rejected, np.float32)) <= self.radius[:, None]).sum(1)
-            weight *= MISS ** inside.astype(np.float32)
-        return weight
+        """How likely each taste still is after the `rejected` songs (features, (m, 9)): each one
+        among a taste's best songs makes it `MISS` times as likely."""
+        if len(rejected) == 0:
+            return np.ones(len(self.holds), np.float32)
+        return (MISS ** self._inside(rejected).sum(1)).astype(np.float32)
 
     def search(self, rejected: np.ndarray, blocked: np.ndarray, count: int) -> np.ndarray:
         """Up to `count` catalog rows, not `blocked` (a boolean mask over the catalog), that cover
-        the most likely middles left, the best first."""
+        the most likely tastes left, the best first."""
         weight = self.likelihood(rejected)
         free = ~blocked[self.rows]
         picks: list[int] = []
