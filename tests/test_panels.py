@@ -145,13 +145,14 @@ def test_a_reaction_moves_the_q_values_the_right_way() -> None:
             dj.advance()
     likes, rejects = np.array(moved["like"]), np.array(moved["skip"] + moved["dislike"])
     assert len(likes) >= 100 and len(rejects) >= 50
-    # The neighbours are the songs that could play next, the Q-table's rows. The rated song itself
-    # cannot (it was just played, and is never a row): the network scores it as a near-repeat of
-    # the song playing, and the refit of the output layer (0.2) moves that score less surely than
-    # the old gradient step did (measured: up after 75% of likes, down after 87% of rejections),
-    # so its bars are lower than the neighbours'.
-    assert (likes[:, 0] > 0).mean() >= 0.7 and (likes[:, 1] > 0).mean() >= 0.9
-    assert (rejects[:, 0] < 0).mean() >= 0.65 and (rejects[:, 1] < 0).mean() >= 0.9
+    # The neighbours are the songs that could play next, the Q-table's rows: up after a like, down
+    # after a skip or a dislike (measured with the 0.3.1 model: 99.5% and 99.2% of reactions).
+    assert (likes[:, 1] > 0).mean() >= 0.9 and (rejects[:, 1] < 0).mean() >= 0.9
+    # The rated song itself cannot be a row (it was just played). The network scores it as a
+    # repeat of the song playing, which a person skips whatever they thought of it; since 0.3.1 a
+    # like leaves that score where it was (mean change +0.001; it rose after 56% of likes), and a
+    # rejection lowers it (after 85% of rejections).
+    assert (rejects[:, 0] < 0).mean() >= 0.65 and rejects[:, 0].mean() < 0
     assert likes[:, 1].mean() > 0.05 and rejects[:, 1].mean() < -0.05
 
 
