@@ -26,8 +26,8 @@ REFERENCE = 6000  # sampled songs that measure how far a ball's best `BALL` reac
 BALL = 0.05  # the share of the catalog a taste's best songs are
 CORNER_FEATURES = (2, 3)  # a corner goes up or down this many features at once
 CORNER_REFERENCE = 2000  # of the reference songs, those that set the corners' bars
-BISECTIONS = 10
-MISS = 0.1  # how much likelier a rejection is outside a taste's best songs than inside
+BISECTIONS = 10  # halvings of the share that sets a corner's bars (to within 0.1% of songs)
+MISS = 0.1  # a rejection is this many times as likely among a taste's best songs as outside them
 
 
 def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ from tui_dj.learn.trace import SessionTrace
 NARROW_AFTER = 1  # rejections in a row after which only songs near what worked are candidates
 FORCE_AFTER = 2  # ... after which only the few nearest such songs are
 STALE_AFTER = 4  # ... after which every other song comes from a search afresh
-COLD_AFTER = 3  # rejections before anything was liked after which the DJ covers the catalog
+COLD_AFTER = 3  # rejections before anything was liked or let play after which a search afresh starts
 NEAR_PER_ANCHOR = 6
 ANCHORS = 3  # the latest liked (else heard-out) songs the DJ returns to
 SAME_SONG = 0.06  # closer than this sounds like the same song again: not a way back
