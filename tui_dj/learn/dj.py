@@ -1,8 +1,10 @@
 """The DJ: what plays now, what plays next, and the ranked rest, for one listener.
 
 One rule keeps "Up next" honest: the song at its head is picked when the song before it starts,
-and it is what plays when that song ends or is skipped. Reactions to the song playing re-rank the
-songs after the head, a dislike too: what the screen shows as next is what plays next.
+and it is what plays when that song ends, or is skipped or disliked (unless it is the very song
+disliked, the last one left). A like re-ranks the songs after the head; a skip or a dislike plays
+the head at once, and the songs after the new head are ranked then: what the screen shows as next
+is what plays next.
 Songs the person chose themselves play first, in their order.
 
 The DJ holds no files and no history: the session adds those, and training and evaluation drive the
