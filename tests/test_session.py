@@ -15,6 +15,7 @@ from tui_dj import open_session
 from tui_dj.catalog import FEATURES, builtin_catalog, save_catalog
 from tui_dj.errors import TuiDjError
 from tui_dj.learn.agent import DQNAgent
+from tui_dj.learn.dj import DJ
 from tui_dj.learn.model_file import load_agent, save_agent
 from tui_dj.session import QRow, QueueEntry, Session, SessionStats, SessionView
 from tui_dj.store import HistoryStore
@@ -217,6 +218,24 @@ def test_a_dislike_after_a_like_replaces_it(tmp_path: Path) -> None:
     assert rows == [("like", "replaced")]
 
 
+def test_a_dislike_ranks_the_songs_once_when_the_next_song_starts(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    ranked: list[bool] = []
+    rank = DJ._rank
+    monkeypatch.setattr(DJ, "_rank", lambda dj, keep_head: (ranked.append(keep_head), rank(dj, keep_head))[1])
+    with _open(tmp_path, profile="ana") as s:
+        s.start()
+        s.react("like")
+        ranked.clear()
+        head = s.view().queue[0].track
+        view = s.react("dislike")  # replaces the like, and the head plays
+        assert ranked == [False] and view.now_playing == head
+        ranked.clear()
+        s.react("dislike")
+        assert ranked == [False]
+        assert [e.kind for e in s.history(5)] == ["play", "dislike", "play", "dislike", "play"]
+
+
 def test_a_catalog_that_runs_out_says_so_once_and_recovers(tmp_path: Path) -> None:
     catalog = builtin_catalog(2, seed=1)
     with open_session(catalog=catalog, profile="ana", data_dir=tmp_path, seed=0) as s:
@@ -226,6 +245,7 @@ def test_a_catalog_that_runs_out_says_so_once_and_recovers(tmp_path: Path) -> No
         assert second is not None and second != first and view.message is None
         view = s.react("dislike")
         assert view.now_playing is None and view.out_of_songs
+        assert [e.kind for e in s.history(4)] == ["dislike", "play", "dislike", "play"]  # nothing played after
         assert view.message is not None and "undo" in view.message and "forgive" in view.message
         assert s.song_finished().message is None  # said once: nothing more happens
         view = s.undo()  # the last dislike is taken back: that song plays again
