@@ -26,6 +26,7 @@ REFERENCE = 6000  # sampled songs that measure how far a ball's best `BALL` reac
 BALL = 0.05  # the share of the catalog a taste's best songs are
 CORNER_FEATURES = (2, 3)  # a corner goes up or down this many features at once
 CORNER_REFERENCE = 2000  # of the reference songs, those that set the corners' bars
+CORNERS_AT_ONCE = 128
 BISECTIONS = 10  # halvings of the share that sets a corner's bars (to within 0.1% of songs)
 MISS = 0.1  # a rejection is this many times as likely among a taste's best songs as outside them
 
@@ -49,23 +50,28 @@ def _corners(d: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _corner_bars(features: np.ndarray, signs: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """(corners, 3): for each corner, the bar each of its features must clear (signed) so that
-    `BALL` of the `reference` songs clear them all, every feature at the same share of songs."""
+    `BALL` of the `reference` songs clear them all, every feature at the same share of songs.
+    Worked out `CORNERS_AT_ONCE` corners at a time, which keeps the temporaries small."""
     n = len(reference)
     ordered = {1.0: np.sort(reference, axis=0), -1.0: np.sort(-reference, axis=0)}  # each (n, d)
+    out = np.empty(signs.shape, np.float32)
+    for start in range(0, len(features), CORNERS_AT_ONCE):
+        chosen, way = features[start:start + CORNERS_AT_ONCE], signs[start:start + CORNERS_AT_ONCE]
 
-    def bars_at(share: np.ndarray) -> np.ndarray:
-        at = np.clip(((1.0 - share) * n).astype(np.int64), 0, n - 1)[:, None]  # (corners, 1)
-        up, down = ordered[1.0][at, features], ordered[-1.0][at, features]
-        return np.where(signs > 0, up, np.where(signs < 0, down, -np.inf))
+        def bars_at(share: np.ndarray, chosen: np.ndarray = chosen, way: np.ndarray = way) -> np.ndarray:
+            at = np.clip(((1.0 - share) * n).astype(np.int64), 0, n - 1)[:, None]  # (corners, 1)
+            up, down = ordered[1.0][at, chosen], ordered[-1.0][at, chosen]
+            return np.where(way > 0, up, np.where(way < 0, down, -np.inf))
 
-    columns = (reference[:, features] * signs).transpose(1, 2, 0)  # (corners, 3, n)
-    low, high = np.full(len(features), BALL), np.ones(len(features))
-    for _ in range(BISECTIONS):  # the share of songs each single bar lets through
-        share = (low + high) / 2
-        joint = (columns >= bars_at(share)[..., None]).all(1).mean(1)
-        over = joint > BALL
-        high, low = np.where(over, share, high), np.where(over, low, share)
-    return bars_at(low).astype(np.float32)
+        columns = (reference[:, chosen] * way).transpose(1, 2, 0)  # (corners, 3, n)
+        low, high = np.full(len(chosen), BALL), np.ones(len(chosen))
+        for _ in range(BISECTIONS):  # the share of songs each single bar lets through
+            share = (low + high) / 2
+            joint = (columns >= bars_at(share)[..., None]).all(1).mean(1)
+            over = joint > BALL
+            high, low = np.where(over, share, high), np.where(over, low, share)
+        out[start:start + len(chosen)] = bars_at(low)
+    return out
 
 
 class Cover:
@@ -88,8 +94,8 @@ class Cover:
             reference = np.asarray(features[rng.choice(n, size=min(n, REFERENCE), replace=False)], np.float32)
             k = max(1, int(BALL * len(reference)))
             self.radius = np.empty(len(self.middles), np.float32)
-            for start in range(0, len(self.middles), 256):
-                d = _distances(self.middles[start:start + 256], reference)
+            for start in range(0, len(self.middles), 64):  # a few MB of distances at a time
+                d = _distances(self.middles[start:start + 64], reference)
                 self.radius[start:start + len(d)] = np.partition(d, k - 1, axis=1)[:, k - 1]
             self.bars = _corner_bars(self.corner_features, self.corner_signs, reference[:CORNER_REFERENCE])
         # holds[h, j]: sampled song j is among the best songs of taste h (the balls, then the corners).
@@ -98,9 +104,13 @@ class Cover:
     def _inside(self, songs: np.ndarray) -> np.ndarray:
         """(tastes, songs): whether each of `songs` (features, (m, 9)) is among each taste's best."""
         songs = np.asarray(songs, np.float32)
-        balls = _distances(self.middles, songs) <= self.radius[:, None]
-        corners = (songs[:, self.corner_features] * self.corner_signs >= self.bars).all(-1).T
-        return np.concatenate([balls, corners])
+        out = np.empty((len(self.middles) + len(self.bars), len(songs)), bool)
+        for start in range(0, len(songs), 256):  # a few MB at a time
+            block = songs[start:start + 256]
+            out[:len(self.middles), start:start + len(block)] = _distances(self.middles, block) <= self.radius[:, None]
+            out[len(self.middles):, start:start + len(block)] = \
+                (block[:, self.corner_features] * self.corner_signs >= self.bars).all(-1).T
+        return out
 
     def likelihood(self, rejected: np.ndarray) -> np.ndarray:
         """How likely each taste still is after the `rejected` songs (features, (m, 9)): each one
