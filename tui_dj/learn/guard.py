@@ -76,6 +76,8 @@ def guarded_candidates(generator: CandidateGenerator, trace: SessionTrace, exclu
     if run < NARROW_AFTER:
         return None
     positives = _positives(trace)
+    if not positives and run < COLD_AFTER:
+        return None
     rejected = trace.rejected()
     if positives and run < STALE_AFTER:
         count = NEAR_PER_ANCHOR if run < FORCE_AFTER else 2
@@ -83,8 +85,6 @@ def guarded_candidates(generator: CandidateGenerator, trace: SessionTrace, exclu
         rows = np.unique(np.concatenate(picks)).astype(np.int64)
         if len(rows):
             return rows
-    if not positives and run < COLD_AFTER:
-        return None
     if positives and (run - STALE_AFTER) % 2 == 0:
         # Every other song of a long run: the heart of what worked (the taste), not its edge.
         core = _ways_back(generator, trace.taste(), 2, excluded, rejected)
