@@ -50,6 +50,8 @@ def agent_state(agent: DQNAgent | PlayingAgent, training: bool = False) -> dict[
         "epsilon": float(agent.epsilon),
         "updates": int(agent.updates),
     }
+    if isinstance(agent, PlayingAgent):  # the output layer's person part, refit to this profile
+        out["person"] = agent.person()
     if training and not isinstance(agent, PlayingAgent):
         out["target"] = agent.target.state_dict()
         out["optimizer"] = agent.optimizer.state_dict()
@@ -123,6 +125,8 @@ def load_playing(path: Path) -> tuple[PlayingAgent | None, dict[str, Any]]:
     try:
         agent = PlayingAgent(config, state["online"], epsilon=float(state.get("epsilon", config.eps_end)),
                              updates=int(state.get("updates", 0)))
+        if "person" in state:
+            agent.set_person(state["person"])
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise TuiDjError(f"{path} holds a network of another shape ({str(exc)[:120]}).") from None
     return agent, metadata

@@ -1,7 +1,9 @@
 """The feature network as the console plays it: its forward pass in numpy, no torch.
 
 Playing needs the trained network's scores and, for the online update, the hidden features its
-output layer reads (`online.OutputRefit` refits that layer in closed form). Neither needs a
+output layer reads (`online.OutputRefit` refits that layer in closed form). The output layer also
+has a *person* part: weights on the song's own features (`person.person_inputs`), zero in a
+trained model (a DJ for everyone has no taste of its own) and refit to one person as they react. Neither needs a
 gradient, so the session runs the same weights through numpy: torch (1-2 s to import and about
 200 MB) stays out of the console, the first song plays sooner, and each decision is a few small
 matrix products. Training, and the networks that learn by gradient steps while playing (the
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tui_dj.config import AgentConfig
-from tui_dj.learn.trace import OBS_DIM, SONG_DIM
+from tui_dj.learn.trace import OBS_DIM, PERSON_DIM, SONG_DIM
 
 LAYERS = ("state_in.weight", "state_in.bias", "song_in.weight", "hidden.weight", "hidden.bias",
           "out.weight", "out.bias")  # torch's names for `networks.FeatureQNetwork`'s weights
@@ -46,6 +48,7 @@ class PlayingAgent:
         self._song_w = w["song_in.weight"].T  # (song, H)
         self._hidden_w, self._hidden_b = w["hidden.weight"].T, w["hidden.bias"]  # (H, H), (H,)
         self._out_w, self._out_b = w["out.weight"][0].copy(), w["out.bias"].copy()  # (H,), (1,)
+        self._person_w = np.zeros(PERSON_DIM, np.float32)  # (P,): the person part of the output layer
 
     @staticmethod
     def plays(config: AgentConfig) -> bool:
@@ -60,9 +63,9 @@ class PlayingAgent:
 
     def hidden_features(self, obs: np.ndarray, encodings: np.ndarray) -> np.ndarray:
         """(k, H): what the output layer reads about each of `encodings` (k candidates, as
-        `encode` gives them) in state `obs`."""
+        `encode` gives them, and perhaps the person inputs after them) in state `obs`."""
         state = np.asarray(obs, np.float32).reshape(-1) @ self._state_w + self._state_b
-        h = np.asarray(encodings, np.float32) @ self._song_w
+        h = np.asarray(encodings, np.float32)[:, :SONG_DIM] @ self._song_w
         h += state
         np.maximum(h, 0.0, out=h)
         h = h @ self._hidden_w
@@ -70,18 +73,38 @@ class PlayingAgent:
         return np.maximum(h, 0.0, out=h)
 
     def q_values(self, obs: np.ndarray, encodings: np.ndarray) -> np.ndarray:
-        """Q of each candidate of one state: (k,)."""
-        return self.hidden_features(obs, encodings) @ self._out_w + self._out_b[0]
+        """Q of each candidate of one state: (k,). Encodings of `SONG_DIM + PERSON_DIM` columns
+        (`person.with_person_inputs`) bring in the person part; plain ones leave it out."""
+        encodings = np.asarray(encodings, np.float32)
+        q = self.hidden_features(obs, encodings) @ self._out_w + self._out_b[0]
+        if encodings.shape[1] == SONG_DIM + PERSON_DIM:
+            q += encodings[:, SONG_DIM:] @ self._person_w
+        return q
 
     # -- the output layer ----------------------------------------------------------------------------
 
     def output(self) -> np.ndarray:
-        """The output layer as one vector: its H weights, then its bias."""
-        return np.concatenate([self._out_w, self._out_b]).astype(np.float64)
+        """The output layer as one vector: its H weights, its person weights, then its bias."""
+        return np.concatenate([self._out_w, self._person_w, self._out_b]).astype(np.float64)
 
     def set_output(self, weights: np.ndarray) -> None:
-        self._out_w = np.asarray(weights[:-1], np.float32).copy()
+        weights = np.asarray(weights)
+        if weights.shape != (len(self._out_w) + PERSON_DIM + 1,):
+            raise ValueError(f"an output layer of {weights.shape}, not ({len(self._out_w) + PERSON_DIM + 1},)")
+        h = len(self._out_w)
+        self._out_w = np.asarray(weights[:h], np.float32).copy()
+        self._person_w = np.asarray(weights[h:-1], np.float32).copy()
         self._out_b = np.asarray(weights[-1:], np.float32).copy()
+
+    def person(self) -> np.ndarray:
+        """The person part of the output layer (what a profile saves beside the network)."""
+        return self._person_w.copy()
+
+    def set_person(self, weights: np.ndarray) -> None:
+        weights = np.asarray(weights, np.float32)
+        if weights.shape != (PERSON_DIM,):
+            raise ValueError(f"person weights of {weights.shape}, not ({PERSON_DIM},)")
+        self._person_w = weights.copy()
 
     def snapshot(self) -> np.ndarray:
         return self.output()

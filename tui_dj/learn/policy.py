@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from tui_dj.learn.online import with_person_inputs
 from tui_dj.learn.playing import PlayingAgent
 from tui_dj.learn.songs import SongTable
 from tui_dj.learn.trace import SessionTrace
@@ -116,6 +117,8 @@ class DQNPolicy(Policy):
         obs = trace.observation()
         inputs = trace.song_inputs(songs.features[rows], songs.popularity[rows], songs.artists[rows])
         encoded = self.agent.encode(rows, inputs)
+        if isinstance(self.agent, PlayingAgent):  # its output layer reads the person inputs too
+            encoded = with_person_inputs(encoded, songs, rows)
         return Decision(rows, self.agent.q_values(obs, encoded), obs, encoded)
 
     def learn(self, t: Transition) -> float | None:

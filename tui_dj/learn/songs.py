@@ -69,3 +69,8 @@ class SongTable:
     def prior(self) -> np.ndarray:
         """The catalog's mean song: the taste assumed before any reaction (never changed in place)."""
         return self.features.mean(axis=0).astype(np.float32)
+
+    @cached_property
+    def variance(self) -> np.ndarray:
+        """Each feature's variance over the catalog (centres the person layer's squared inputs)."""
+        return self.features.var(axis=0).astype(np.float32)

@@ -34,6 +34,7 @@ _ALIKE_WIDTH = 0.1
 
 OBS_DIM = 24
 SONG_DIM = 23
+PERSON_DIM = 2 * N_FEATURES  # what the person layer reads: a song's features and their squares
 
 
 def _alike(distance: np.ndarray | float) -> np.ndarray:
