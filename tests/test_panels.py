@@ -363,3 +363,27 @@ def test_leave_one_out_trains_without_the_family_tests_on_it_and_reuses_the_mode
 
     leave_one_out(spec, ["implicit"], None, tmp_path, n_songs=24, episodes=3)  # a run shorter than asked
     assert last_checkpoint(tmp_path / "without-implicit") == 3  # goes on, rather than being reused
+
+
+def test_the_development_split_is_other_people_of_the_same_families(tmp_path, monkeypatch) -> None:
+    """`--split dev` gives people of every family that the reported panel never has (settings are
+    tuned on them); `--families` picks families, and neither option goes with another panel."""
+    import json
+
+    from tests.clirun import run_cli
+    from tui_dj.panels.families import family_listeners
+
+    report = family_listeners(CATALOG, 2, [])
+    dev = family_listeners(CATALOG, 2, [], "dev")
+    assert [m.family for m in report] == [m.family for m in dev]
+    assert not {m.seed for m in report} & {m.seed for m in dev}
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    out = tmp_path / "dev.json"
+    code, _, stderr = run_cli("evaluate", "--panel", "families", "--builtin", "--split", "dev", "--families",
+                              "radius,lazy", "--limit", "1", "--songs", "22", "--policies", "random",
+                              "--json", out, columns=80)
+    assert code == 0, stderr
+    assert set(json.loads(out.read_text())["families"]) == {"radius", "lazy"}
+    for args in (("--panel", "families", "--split", "test"), ("--panel", "personas", "--split", "dev")):
+        code, _, stderr = run_cli("evaluate", "--builtin", *args)
+        assert code != 0 and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1

@@ -269,13 +269,14 @@ def evaluate(
     listeners: Annotated[int | None, typer.Option("--listeners", "--limit", help="Only the first N listeners of the panel (for families: N per family, default 8).", min=1, show_default=False)] = None,
     policies: Annotated[str | None, typer.Option("--policies", help="For --panel: the policies to run, comma-separated (default: all).", show_default=False)] = None,
     families: Annotated[str | None, typer.Option("--families", help="For --panel families: only these families, comma-separated (default: all).", show_default=False)] = None,
+    split: Annotated[str, typer.Option("--split", help="For --panel families: the people reported (report) or a development split of other people of the same families (dev), to tune settings on.")] = "report",
     leave_one_out: Annotated[Path | None, typer.Option("--leave-one-out", help="For --panel families: train a model without each family into this folder (reused when there) and test it on that family beside --model.", show_default=False)] = None,
 ) -> None:
     """Compare the trained DQN with every baseline over the same simulated listeners, or over a
     panel of personas, real playlists or listener families through the session API."""
     if panel is not None:
         _evaluate_panel(panel, catalog, builtin, model, playlists, exportify, listeners, policies, songs, json_out,
-                        families, leave_one_out)
+                        families, leave_one_out, split)
         return
     from tui_dj.atomic import atomic_write_bytes
     from tui_dj.cli.render import (
@@ -316,7 +317,8 @@ def evaluate(
 
 def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path | None, playlists: Path | None,
                     exportify: Path | None, listeners: int | None, policies: str | None, songs: int | None,
-                    json_out: Path | None, families: str | None = None, leave_one_out: Path | None = None) -> None:
+                    json_out: Path | None, families: str | None = None, leave_one_out: Path | None = None,
+                    split: str = "report") -> None:
     import tempfile
 
     from tui_dj.atomic import atomic_write_bytes
@@ -326,7 +328,7 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
     from tui_dj.errors import TuiDjError
     from tui_dj.learn.model_file import load_agent
     from tui_dj.learn.registry import ORDER, chosen
-    from tui_dj.panels.families import PER_FAMILY, summarise_families
+    from tui_dj.panels.families import PER_FAMILY, SPLITS, summarise_families
     from tui_dj.panels.run import POLICIES, SONGS, PanelSpec, run_panel, summarise
 
     names = chosen(policies, POLICIES if policies is None else ORDER)
@@ -338,6 +340,8 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
             where = None if builtin else chosen_catalog_dir(catalog)
             spec = PanelSpec("personas", None if where is None else str(where))
         elif panel == "families":
+            if split not in SPLITS:
+                raise TuiDjError(f"--split is report or dev, not {split!r}.")
             where = None if builtin else chosen_catalog_dir(catalog)
             if playlists is not None:
                 from tui_dj.catalog.importer import import_files
@@ -346,7 +350,7 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
                 save_catalog(import_files([playlists]), where)
             spec = PanelSpec("families", None if where is None else str(where),
                              None if playlists is None else str(playlists), per_family=listeners or PER_FAMILY,
-                             families=None if families is None else _families(families))
+                             families=None if families is None else _families(families), split=split)
             listeners = None  # already per family
             if leave_one_out is not None:
                 _leave_one_out(spec, model, leave_one_out, songs, json_out, err)
@@ -361,8 +365,8 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
             spec = PanelSpec("playlists", str(folder), str(playlists), None if exportify is None else str(exportify))
         else:
             raise TuiDjError(f"--panel is personas, playlists or families, not {panel!r}.")
-        if families is not None or leave_one_out is not None:
-            raise TuiDjError("--families and --leave-one-out go with --panel families.")
+        if panel != "families" and (families is not None or leave_one_out is not None or split != "report"):
+            raise TuiDjError("--families, --split and --leave-one-out go with --panel families.")
         try:
             with count_progress(err, f"{panel} panel") as progress:
                 results = run_panel(spec, names, None if model is None else str(model), listeners,

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 PER_FAMILY = 8
 END = 40  # "the end of the session": songs 41-60 are also reported
+SPLITS = {"report": "", "dev": "dev "}  # a split's people: their names start with this
 DRAW_STREAM, PLAYLIST_STREAM = 16, 17  # streams of a person's seed, apart from the session's three
 # The issue's goals, checked and written into the JSON: DQN ÷ best baseline, runs of rejections.
 GOALS = {"ratio": 1.1, "run_after_median": 5, "run_after_worst": 8, "run_any_worst": 15}
@@ -48,9 +49,14 @@ class Member:
         return draw(self.family, songs, np.random.default_rng([self.seed, DRAW_STREAM]), self.playlist)
 
 
-def family_listeners(catalog: Catalog, per_family: int, playlists: list[Playlist]) -> list[Member]:
+def family_listeners(catalog: Catalog, per_family: int, playlists: list[Playlist],
+                     split: str = "report") -> list[Member]:
     """`per_family` people of every family, in a fixed order; with playlists, a real one each for
-    the families that take one (playlists with fewer than two songs in the catalog are passed by)."""
+    the families that take one (playlists with fewer than two songs in the catalog are passed by).
+    `split` "dev" gives other people of the same families (their names, and so their seeds, start
+    with "dev "): the development split that settings are tuned on, never the reported one."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}")
     ids = catalog.tracks["track_id"]
     usable = []
     for playlist in playlists:
@@ -60,7 +66,7 @@ def family_listeners(catalog: Catalog, per_family: int, playlists: list[Playlist
     out = []
     for family in FAMILIES:
         for i in range(per_family):
-            name = f"{family} {i + 1}"
+            name = f"{SPLITS[split]}{family} {i + 1}"
             seed = zlib.crc32(name.encode("utf-8"))
             if usable and FAMILIES[family].takes_playlist:
                 rows = usable[int(np.random.default_rng([seed, PLAYLIST_STREAM]).integers(len(usable)))]

@@ -53,6 +53,7 @@ class PanelSpec:
     exportify: str | None = None
     per_family: int = PER_FAMILY
     families: tuple[str, ...] | None = None  # only these families (None: every one)
+    split: str = "report"  # families: the people reported, or "dev", others to tune on
 
 
 @dataclass
@@ -129,7 +130,7 @@ def load(spec: PanelSpec) -> list[PanelListener]:
     elif spec.kind == "families":
         catalog = builtin_catalog() if spec.catalog is None else load_catalog(Path(spec.catalog))
         lists = [] if spec.tidytuesday is None else tidytuesday_playlists(Path(spec.tidytuesday))
-        for member in family_listeners(catalog, spec.per_family, lists):
+        for member in family_listeners(catalog, spec.per_family, lists, spec.split):
             if spec.families is not None and member.family not in spec.families:
                 continue
             out.append(PanelListener(member.name, catalog, member, member.seed, hidden=member.hidden,
