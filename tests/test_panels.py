@@ -316,6 +316,32 @@ def test_the_families_tables_fit_80_columns_with_the_longest_names() -> None:
     assert "dislike-heavy  likes+div .95" in text
 
 
+
+def test_the_online_effect_is_also_reported_person_by_person() -> None:
+    """Medians can tie while the update sets most people back: the paired figure shows it."""
+    from tui_dj.cli.panel_tables import family_notes
+    from tui_dj.panels.families import summarise_families
+
+    results = []
+    for i in range(9):
+        # Radius: on and off have the same median (10 likes) but eight of nine people lose 2 with the
+        # update on. Mood: every person gains 3.
+        off = [10, 10, 10, 10, 10, 12, 12, 12, 12][i]
+        on = off if i == 4 else off - 2
+        results += [_family_result(f"radius {i}", "radius", "dqn", on),
+                    _family_result(f"radius {i}", "radius", "dqn-frozen", off),
+                    _family_result(f"mood {i}", "mood", "dqn", 5 + i + 3),
+                    _family_result(f"mood {i}", "mood", "dqn-frozen", 5 + i)]
+    summary = summarise_families(results, n_songs=40)
+    late = summary["online"]["late"]
+    paired = late["paired"]["per_family"]
+    assert paired["radius"]["mean"] == pytest.approx(-16 / 9 / 20) and paired["radius"]["high"] < 0
+    assert paired["mood"]["mean"] == pytest.approx(3 / 20) and paired["mood"]["low"] > 0
+    assert late["paired"]["mean"] == pytest.approx((paired["radius"]["mean"] + paired["mood"]["mean"]) / 2)
+    text = " ".join(family_notes(summary))
+    assert "person by person" in text and "ahead in mood, behind in radius" in text
+
+
 def test_the_families_panel_takes_real_playlists_from_a_tidytuesday_file(tmp_path, monkeypatch, csv_songs,
                                                                           csv_text) -> None:
     import io

@@ -137,6 +137,17 @@ def family_notes(summary: dict[str, Any]) -> list[str]:
                             + (f", behind in {', '.join(behind)}" if behind else ", behind in none"))
         lines.append("Online update on minus off (dqn - dqn-frozen), mean over families of the medians' "
                      "difference: " + "; ".join(said) + ".")
+        said = []
+        for label, span in (("late", f"21-{songs}"), ("end", f"41-{songs}")):
+            if label in online and "paired" in online[label]:
+                e = online[label]["paired"]
+                ahead = [f for f, d in e["per_family"].items() if d["low"] > 0]
+                behind = [f for f, d in e["per_family"].items() if d["high"] < 0]
+                said.append(f"songs {span} {e['mean']:+.3f} [{e['low']:+.3f} to {e['high']:+.3f}], ahead in "
+                            f"{', '.join(ahead) or 'none'}, behind in {', '.join(behind) or 'none'}")
+        if said:
+            lines.append("The same person by person (the mean of each one's on minus off; ahead or behind: "
+                         "the family's interval clear of zero): " + "; ".join(said) + ".")
     return lines
 
 

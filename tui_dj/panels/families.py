@@ -134,7 +134,9 @@ def summarise_families(results: list[Result], n_songs: int) -> dict[str, Any]:
 def online_effect(grouped: dict[str, dict[str, list[Result]]], n_songs: int) -> dict[str, Any] | None:
     """The online update on (dqn) against off (dqn-frozen), same people: per family, the difference
     of the median scores; over families, the mean of those differences with a 95% interval
-    (listeners resampled within each family), for songs 21 on and 41 on."""
+    (listeners resampled within each family), for songs 21 on and 41 on. And `paired`: per family,
+    the mean over its people of each one's own difference (on minus off), with its interval; over
+    families, the mean of those. A difference of medians can hide people the update set back."""
     pairs = {f: (sorted(p["dqn"], key=lambda r: r.listener), sorted(p["dqn-frozen"], key=lambda r: r.listener))
              for f, p in grouped.items() if "dqn" in p and "dqn-frozen" in p}
     if not pairs:
@@ -144,15 +146,24 @@ def online_effect(grouped: dict[str, dict[str, list[Result]]], n_songs: int) -> 
         if first >= n_songs:
             continue
         per_family, boots = {}, []
+        paired, paired_boots = {}, []
         for seed, (family, (on, off)) in enumerate(pairs.items()):
             a = np.array([score(r, first, n_songs) for r in on])
             b = np.array([score(r, first, n_songs) for r in off])
             idx = resamples(len(a), seed=seed)
             per_family[family] = float(np.median(a) - np.median(b))
             boots.append(np.median(a[idx], axis=1) - np.median(b[idx], axis=1))
+            own = (a - b)[idx].mean(axis=1)
+            paired[family] = {"mean": float((a - b).mean()), "low": float(np.percentile(own, 2.5)),
+                              "high": float(np.percentile(own, 97.5))}
+            paired_boots.append(own)
         mean = np.mean(boots, axis=0)
+        paired_mean = np.mean(paired_boots, axis=0)
         out[label] = {"per_family": per_family, "mean": float(np.mean(list(per_family.values()))),
-                      "low": float(np.percentile(mean, 2.5)), "high": float(np.percentile(mean, 97.5))}
+                      "low": float(np.percentile(mean, 2.5)), "high": float(np.percentile(mean, 97.5)),
+                      "paired": {"per_family": paired, "mean": float(np.mean([e["mean"] for e in paired.values()])),
+                                 "low": float(np.percentile(paired_mean, 2.5)),
+                                 "high": float(np.percentile(paired_mean, 97.5))}}
     return out
 
 
