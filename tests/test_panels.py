@@ -316,7 +316,6 @@ def test_the_families_tables_fit_80_columns_with_the_longest_names() -> None:
     assert "dislike-heavy  likes+div .95" in text
 
 
-
 def test_the_online_effect_is_also_reported_person_by_person() -> None:
     """Medians can tie while the update sets most people back: the paired figure shows it."""
     from tui_dj.cli.panel_tables import family_notes

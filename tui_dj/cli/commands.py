@@ -269,7 +269,7 @@ def evaluate(
     listeners: Annotated[int | None, typer.Option("--listeners", "--limit", help="Only the first N listeners of the panel (for families: N per family, default 8).", min=1, show_default=False)] = None,
     policies: Annotated[str | None, typer.Option("--policies", help="For --panel: the policies to run, comma-separated (default: all).", show_default=False)] = None,
     families: Annotated[str | None, typer.Option("--families", help="For --panel families: only these families, comma-separated (default: all).", show_default=False)] = None,
-    split: Annotated[str, typer.Option("--split", help="For --panel families: the people reported (report) or a development split of other people of the same families (dev), to tune settings on.")] = "report",
+    split: Annotated[str, typer.Option("--split", metavar="report|dev", help="For --panel families: the people reported (report) or a development split of other people of the same families (dev), to tune settings on.")] = "report",
     leave_one_out: Annotated[Path | None, typer.Option("--leave-one-out", help="For --panel families: train a model without each family into this folder (reused when there) and test it on that family beside --model.", show_default=False)] = None,
 ) -> None:
     """Compare the trained DQN with every baseline over the same simulated listeners, or over a
