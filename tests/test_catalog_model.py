@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,27 @@ def test_save_and_load(tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded.features, catalog.features)
     pd.testing.assert_frame_equal(loaded.tracks, catalog.tracks)
     assert loaded.scaler == catalog.scaler
+
+
+def test_training_reads_only_the_columns_it_needs_and_the_same_songs(tmp_path: Path) -> None:
+    # `tui-dj train` loads the artist and popularity alone (232,725 titles, albums and genres are
+    # ~130 MB it never reads); the songs, their order and the fingerprint models are tied to stay.
+    from tui_dj.learn.songs import SongTable
+    from tui_dj.learn.train import TRAIN_COLUMNS, resolve_catalog
+
+    cat = builtin_catalog(n=300, seed=5)
+    save_catalog(cat, tmp_path / "c")
+    whole, lean = load_catalog(tmp_path / "c"), resolve_catalog(tmp_path / "c", lean=True)
+    assert list(lean.tracks.columns) == list(TRAIN_COLUMNS)
+    assert lean.fingerprint == whole.fingerprint == cat.fingerprint and len(lean) == len(whole)
+    a, b = SongTable.from_catalog(whole), SongTable.from_catalog(lean)
+    assert np.array_equal(a.features, b.features) and np.array_equal(a.popularity, b.popularity)
+    assert np.array_equal(a.artists, b.artists)
+    # A catalog whose manifest lacks its fingerprint (an older one) still gets it from the track ids.
+    manifest = json.loads((tmp_path / "c" / MANIFEST_FILE).read_text())
+    del manifest["fingerprint"]
+    (tmp_path / "c" / MANIFEST_FILE).write_text(json.dumps(manifest))
+    assert resolve_catalog(tmp_path / "c", lean=True).fingerprint == cat.fingerprint
 
 
 def test_search_and_index() -> None:

@@ -158,7 +158,8 @@ class Catalog:
             raise ValueError(f"features must be (n, {N_FEATURES}), got {self.features.shape}")
         if len(self.tracks) != len(self.features):
             raise ValueError("tracks and features differ in length")
-        self.manifest.setdefault("fingerprint", fingerprint(self.tracks["track_id"], self.features))
+        if "fingerprint" not in self.manifest:  # not setdefault: that hashes every track id each load
+            self.manifest["fingerprint"] = fingerprint(self.tracks["track_id"], self.features)
 
     @classmethod
     def from_raw(
@@ -295,9 +296,13 @@ def chosen_catalog_dir(path: Path | None) -> Path | None:
     return PROCESSED_DIR if is_catalog_dir(PROCESSED_DIR) else None
 
 
-def load_catalog(path: Path) -> Catalog:
+def load_catalog(path: Path, columns: Sequence[str] | None = None) -> Catalog:
     """Load a catalog written by `save_catalog`, or say in one sentence why it is not one (and a
-    command that makes one, which works when typed as it is)."""
+    command that makes one, which works when typed as it is).
+
+    `columns`: read only these track columns (training needs the artist and popularity alone; at
+    232,725 songs the titles, albums and genres it skips are ~130 MB). Such a catalog has its
+    features, length, name and fingerprint, but cannot show a song."""
     path = Path(path)
     recover_directory(path)
     if not path.is_dir() or not (path / MANIFEST_FILE).is_file():
@@ -309,10 +314,12 @@ def load_catalog(path: Path) -> Catalog:
         import pandas as pd
         import pyarrow as pa
 
-        tracks = pd.read_parquet(path / TRACKS_FILE)
+        wanted = None if columns is None else [
+            *columns, *(["track_id"] if "fingerprint" not in manifest and "track_id" not in columns else [])]
+        tracks = pd.read_parquet(path / TRACKS_FILE, columns=wanted)
         # Arrow's pool keeps the decoding buffers (~40 MB for 232,725 songs) unless asked to let go.
         pa.default_memory_pool().release_unused()
-        missing = [c for c in META_COLUMNS if c not in tracks.columns]
+        missing = [c for c in (META_COLUMNS if wanted is None else wanted) if c not in tracks.columns]
         if missing:
             raise ValueError(f"missing columns {missing}")
         return Catalog(features, tracks, scaler, manifest)

@@ -190,7 +190,7 @@ def train(
     from tui_dj.learn.simulate import mixture
 
     mixture(settings.env)  # a family to leave out that does not exist: refused before anything changes
-    songs = resolve_catalog(catalog, builtin)
+    songs = resolve_catalog(catalog, builtin, lean=True)
     err = Console(stderr=True)
     err.print(f"Catalog: {catalog_label(songs.name, len(songs))}, fingerprint {songs.fingerprint}")
     # Every command suggested below names this catalog and folder, so it works as typed.

@@ -62,10 +62,16 @@ class TrainResult:
     log_path: Path | None = None
 
 
-def resolve_catalog(path: Path | None, builtin: bool = False) -> Catalog:
-    """--catalog DIR, else data/processed when it holds a catalog, else the built-in catalog."""
+TRAIN_COLUMNS = ("artist", "popularity")  # all of a song's metadata that training reads (`SongTable`)
+
+
+def resolve_catalog(path: Path | None, builtin: bool = False, lean: bool = False) -> Catalog:
+    """--catalog DIR, else data/processed when it holds a catalog, else the built-in catalog;
+    `lean`: with only the track columns that training reads (`load_catalog(columns=)`)."""
     where = None if builtin else chosen_catalog_dir(path)
-    return builtin_catalog() if where is None else load_catalog(where)
+    if where is None:
+        return builtin_catalog()
+    return load_catalog(where, columns=TRAIN_COLUMNS if lean else None)
 
 
 def episode_seed(seed: int, episode: int) -> int:
