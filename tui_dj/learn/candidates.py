@@ -191,7 +191,9 @@ class CandidateGenerator:
         # regions, the one least like anything rejected (where to look next).
         count = min(len(self.regions), quarter if len(anchors) else 2 * quarter)
         chosen = rng.choice(len(self.regions), size=count, replace=False)
-        pool = np.stack([self.regions[r][rng.integers(0, len(self.regions[r]), size=3)] for r in chosen])
+        flat, starts, sizes = self._region_table
+        # One draw for all regions: the same numbers, in the same order, as one draw per region.
+        pool = flat[starts[chosen, None] + rng.integers(0, sizes[chosen, None], size=(count, 3))]
         if rejected is not None and len(rejected):
             x = self.features[pool]  # (q, 4, 9)
             far = np.sqrt(((x[:, :, None, :] - np.asarray(rejected)[None, None]) ** 2).sum(-1)).min(-1)
@@ -209,6 +211,12 @@ class CandidateGenerator:
             allowed = np.setdiff1d(np.arange(self.n), np.concatenate([exclude, out]))
             out = np.concatenate([out, rng.permutation(allowed)[: k - len(out)]])
         return out.astype(np.int64)
+
+    @cached_property
+    def _region_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The regions as one array of rows, with where each region starts and its size."""
+        sizes = np.array([len(r) for r in self.regions], np.int64)
+        return np.concatenate(self.regions), np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes
 
     @cached_property
     def cover(self) -> Cover:

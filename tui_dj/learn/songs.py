@@ -12,6 +12,7 @@ from tui_dj.catalog.model import Catalog
 from tui_dj.learn.candidates import regions
 
 CROWD_RADIUS = 0.3  # songs closer than this (scaled features) sound alike to a listener's taste
+SAMPLE = 20_000  # songs a taste is calibrated on in a big catalog
 
 
 @dataclass
@@ -64,6 +65,19 @@ class SongTable:
         weights = np.zeros(n)
         weights[rows] = 1.0 / crowd
         return weights / weights.sum()
+
+    @cached_property
+    def sample_rows(self) -> np.ndarray:
+        """The rows a taste is calibrated on: all of them, or `SAMPLE` of a big catalog (the same
+        ones for every person; drawn once, not for each of a training run's 500)."""
+        n = len(self.features)
+        return np.arange(n) if n <= SAMPLE else np.random.default_rng(0).choice(n, size=SAMPLE, replace=False)
+
+    @cached_property
+    def spread(self) -> np.ndarray:
+        """Each feature's spread over the catalog (its standard deviation, at least 1e-3):
+        distances in standardised space divide by it."""
+        return np.maximum(self.features[self.sample_rows].std(axis=0), 1e-3).astype(np.float32)
 
     @cached_property
     def prior(self) -> np.ndarray:

@@ -14,18 +14,35 @@ import numpy as np
 from tui_dj.catalog.model import N_FEATURES
 from tui_dj.learn.songs import SongTable
 
-SAMPLE = 20_000  # songs a taste is calibrated on in a big catalog
 MEAN_POPULARITY = 0.45
-
-
-def _sample_rows(songs: SongTable) -> np.ndarray:
-    n = len(songs)
-    return np.arange(n) if n <= SAMPLE else np.random.default_rng(0).choice(n, size=SAMPLE, replace=False)
 
 
 def standard_scale(songs: SongTable) -> np.ndarray:
     """Each feature's spread over the catalog: distances in standardised space divide by it."""
-    return np.maximum(songs.features[_sample_rows(songs)].std(axis=0), 1e-3).astype(np.float32)
+    return songs.spread
+
+
+def first_sorted(values: np.ndarray, m: int) -> np.ndarray:
+    """`np.argsort(values, kind="stable")[:m]`, the same rows in the same order, without sorting
+    the whole array (a person drawn on 232,725 songs needs the best 60 or 2,327 of them)."""
+    if m >= len(values):
+        return np.argsort(values, kind="stable")
+    bar = np.partition(values, m - 1)[m - 1]
+    below = np.flatnonzero(values < bar)
+    rows = np.sort(np.concatenate([below, np.flatnonzero(values == bar)[: m - len(below)]]))
+    return rows[np.argsort(values[rows], kind="stable")]
+
+
+def last_sorted(values: np.ndarray, m: int) -> np.ndarray:
+    """`np.argsort(values, kind="stable")[-m:]` (m ≥ 1), without sorting the whole array."""
+    n = len(values)
+    if m >= n:
+        return np.argsort(values, kind="stable")
+    bar = np.partition(values, n - m)[n - m]
+    above = np.flatnonzero(values > bar)
+    ties = np.flatnonzero(values == bar)
+    rows = np.sort(np.concatenate([above, ties[len(ties) - (m - len(above)):]]))
+    return rows[np.argsort(values[rows], kind="stable")]
 
 
 class Taste:
@@ -39,7 +56,7 @@ class Taste:
         raise NotImplementedError
 
     def calibrate(self, songs: SongTable) -> Taste:
-        rows = _sample_rows(songs)
+        rows = songs.sample_rows
         self._sorted = np.sort(self.appeal(songs.features[rows], songs.popularity[rows]))
         return self
 
@@ -77,9 +94,9 @@ class CentreTaste(Taste):
         """A taste at one end of one feature (the song in the middle of its top or bottom tenth),
         that feature mattering three times as much as each other one."""
         j = int(rng.integers(N_FEATURES))
-        order = np.argsort(songs.features[:, j], kind="stable")
-        tenth = max(1, len(order) // 10)
-        rows = order[-tenth:] if rng.random() < 0.5 else order[:tenth]
+        column = songs.features[:, j]
+        tenth = max(1, len(column) // 10)
+        rows = last_sorted(column, tenth) if rng.random() < 0.5 else first_sorted(column, tenth)
         x = songs.features[rows]
         centre = x[np.argmin(((x - x.mean(axis=0)) ** 2).sum(1))]
         importance = np.full(N_FEATURES, (N_FEATURES - 3.0) / (N_FEATURES - 1), np.float32)
@@ -104,7 +121,7 @@ class ThresholdTaste(Taste):
         super().calibrate(songs)
         # The oracle searches near up to three of the best songs, far apart from each other.
         a = self.appeal(songs.features, songs.popularity)
-        best = np.argsort(-a, kind="stable")[: max(3, len(a) // 100)]
+        best = first_sorted(-a, max(3, len(a) // 100))
         picked = [int(best[0])]
         for _ in range(2):
             d = ((songs.features[best][:, None] - songs.features[picked][None]) ** 2).sum(-1).min(axis=1)
@@ -154,7 +171,7 @@ class RadiusTaste(Taste):
         scale = standard_scale(songs)
         seed = int(rng.choice(len(songs), p=songs.taste_weights))
         d = (((songs.features - songs.features[seed]) / scale) ** 2).sum(1)
-        near = np.argsort(d, kind="stable")[: min(60, len(songs))]
+        near = first_sorted(d, min(60, len(songs)))
         size = min(len(near), int(rng.integers(10, 26)))
         return cls(songs.features[rng.choice(near, size=size, replace=False)], scale)
 
