@@ -34,7 +34,7 @@ def main() -> int:
     for name in names:
         console.print(f"[bold]running {name}[/]...")
         cmd = [sys.executable, "-m", f"benchmarks.{name}"] + (["--quick"] if args.quick else [])
-        if args.baseline and name in ("bench_console", "bench_session"):
+        if args.baseline and name in ("bench_console", "bench_session", "bench_learn"):
             cmd += ["--baseline", args.baseline]
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH-ROWS ")]

@@ -1,16 +1,19 @@
 """Learning speed on a 232,725-song built-in catalog: updates/s of both networks side by side, the
 default training run (500 sessions of 60 songs), one recommendation, and peak memory.
 
-    python -m benchmarks.bench_learn [--quick] [--baseline-src DIR]
+    python -m benchmarks.bench_learn [--quick] [--baseline GIT_REF | --baseline-src DIR]
 
-`--baseline-src` also times the training run with the `tui_dj` package of another source tree
-(for example `git archive HEAD | tar -x -C /tmp/base`), in the same run, for a before/after.
+`--baseline` also times the training run at another commit (a worktree of it), `--baseline-src`
+with the `tui_dj` package of another source tree, in the same run, for a before/after.
+`python -m benchmarks --baseline GIT_REF` passes its commit here too.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +25,20 @@ from benchmarks._util import Row, emit, peak_rss_mb, run_measured
 from tui_dj.config import EnvConfig, TrainConfig
 
 FULL_SIZE = 232_725
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def _worktree(ref: str):  # type: ignore[no-untyped-def]
+    """A checkout of commit `ref` in a temporary folder, removed afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
 
 
 def _fill(agent, rows: int, n_songs: int, rng: np.random.Generator) -> None:
@@ -87,7 +104,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--baseline-src", type=Path, default=None,
                         help="a source tree whose tui_dj package is timed on the same training run")
+    parser.add_argument("--baseline", metavar="GIT_REF", default=None,
+                        help="a commit whose tui_dj package is timed on the same training run")
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        if args.baseline is not None:
+            args.baseline_src = stack.enter_context(_worktree(args.baseline))
+        _measure(args)
+
+
+def _measure(args: argparse.Namespace) -> None:
     n = 20_000 if args.quick else FULL_SIZE
     episodes = 200 if args.quick else TrainConfig().episodes  # the default run, as `tui-dj train` does it
     rows: list[Row] = []
@@ -103,7 +129,8 @@ def main() -> None:
         if args.baseline_src is not None:
             base = str(args.baseline_src.resolve())  # run from there: `-m` looks in the cwd first
             wall, peak, _ = run_measured([*train, str(Path(tmp) / "base")], env={**env, "PYTHONPATH": base}, cwd=base)
-            rows.append(Row(bench, "baseline tree: training wall time", wall, "s", note=str(args.baseline_src)))
+            rows.append(Row(bench, "baseline tree: training wall time", wall, "s",
+                            note=args.baseline or str(args.baseline_src)))
             rows.append(Row(bench, "baseline tree: training peak memory", peak, "MB"))
         wall, peak, _ = run_measured([*train, str(Path(tmp) / "run")], env=env)
         rows.append(Row(bench, f"training wall time, {episodes:,} sessions of {EnvConfig().max_steps}", wall, "s",

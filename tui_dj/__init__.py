@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.3.2"
+__version__ = "0.3.3"
 
 if TYPE_CHECKING:
     from tui_dj.session import Session
