@@ -390,6 +390,40 @@ def test_leave_one_out_trains_without_the_family_tests_on_it_and_reuses_the_mode
     assert last_checkpoint(tmp_path / "without-implicit") == 3  # goes on, rather than being reused
 
 
+def test_leave_one_out_over_training_seeds_compares_each_seed_with_its_own_full_model(tmp_path) -> None:
+    # One training run is one draw (a family's median moves by 0.1 from seed to seed), so with
+    # --train-seeds each left-out model is compared with the model trained on everything with the
+    # same seed, here, and the figure is the ratio of the seeds' means.
+    import json
+
+    from tests.clirun import run_cli
+    from tui_dj.cli.panel_tables import leave_out_table
+    from tui_dj.learn.model_file import read_state
+    from tui_dj.panels.leave_out import leave_one_out_seeds
+    from tui_dj.panels.run import PanelSpec
+
+    spec = PanelSpec("families", per_family=2)
+    report = leave_one_out_seeds(spec, ["implicit"], [0, 1], tmp_path, n_songs=24, episodes=2)
+    entry = report["families"]["implicit"]
+    assert report["seeds"] == [0, 1] and len(entry["per_seed"]["with"]) == len(entry["per_seed"]["without"]) == 2
+    assert entry["with"] == pytest.approx(np.mean(entry["per_seed"]["with"]))
+    assert entry["without"] == pytest.approx(np.mean(entry["per_seed"]["without"]))
+    if entry["ratio"] is not None:
+        assert entry["ratio"]["median"] == pytest.approx(entry["without"] / entry["with"])
+    for seed in (0, 1):
+        for folder, left_out in ((f"all-seed{seed}", ""), (f"without-implicit-seed{seed}", "implicit")):
+            config = json.loads(read_state(tmp_path / folder / "dqn.pt")["metadata"])["train_config"]
+            assert config["seed"] == seed and config["env"]["leave_out"] == left_out
+    stamp = (tmp_path / "all-seed1" / "dqn.pt").stat().st_mtime_ns
+    leave_one_out_seeds(spec, ["implicit"], [0, 1], tmp_path, n_songs=24, episodes=2)
+    assert (tmp_path / "all-seed1" / "dqn.pt").stat().st_mtime_ns == stamp  # trained once, then reused
+    assert "by seed" in [c.header for c in leave_out_table(report).columns]
+    for args in (["--train-seeds", "0-x", "--leave-one-out", tmp_path], ["--train-seeds", "0-1"],
+                 ["--train-seeds", "0,0", "--leave-one-out", tmp_path]):
+        code, _, stderr = run_cli("evaluate", "--panel", "families", "--builtin", *args)
+        assert code != 0 and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+
+
 def test_the_development_split_is_other_people_of_the_same_families(tmp_path, monkeypatch) -> None:
     """`--split dev` gives people of every family that the reported panel never has (settings are
     tuned on them); `--families` picks families, and neither option goes with another panel."""

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from tui_dj.cli import app
-from tui_dj.errors import Interrupted
+from tui_dj.errors import Interrupted, TuiDjError
 
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="Data folder (default: $TUI_DJ_DATA_DIR, else the platform's).", show_default=False)]
 CatalogOption = Annotated[Path | None, typer.Option("--catalog", help="A processed catalog folder (default: data/processed if it holds one, else the built-in catalog).", show_default=False)]
@@ -271,13 +271,16 @@ def evaluate(
     families: Annotated[str | None, typer.Option("--families", help="For --panel families: only these families, comma-separated (default: all).", show_default=False)] = None,
     split: Annotated[str, typer.Option("--split", metavar="report|dev", help="For --panel families: the people reported (report) or a development split of other people of the same families (dev), to tune settings on.")] = "report",
     leave_one_out: Annotated[Path | None, typer.Option("--leave-one-out", help="For --panel families: train a model without each family into this folder (reused when there) and test it on that family beside --model.", show_default=False)] = None,
+    train_seeds: Annotated[str | None, typer.Option("--train-seeds", metavar="0-4|0,2,5", help="For --leave-one-out: with each of these training seeds, train a model on every family and one without each family, and compare like with like (instead of beside --model).", show_default=False)] = None,
 ) -> None:
     """Compare the trained DQN with every baseline over the same simulated listeners, or over a
     panel of personas, real playlists or listener families through the session API."""
     if panel is not None:
         _evaluate_panel(panel, catalog, builtin, model, playlists, exportify, listeners, policies, songs, json_out,
-                        families, leave_one_out, split)
+                        families, leave_one_out, split, train_seeds)
         return
+    if train_seeds is not None:
+        raise TuiDjError("--train-seeds goes with --panel families --leave-one-out.")
     from tui_dj.atomic import atomic_write_bytes
     from tui_dj.cli.render import (
         catalog_label,
@@ -318,7 +321,7 @@ def evaluate(
 def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path | None, playlists: Path | None,
                     exportify: Path | None, listeners: int | None, policies: str | None, songs: int | None,
                     json_out: Path | None, families: str | None = None, leave_one_out: Path | None = None,
-                    split: str = "report") -> None:
+                    split: str = "report", train_seeds: str | None = None) -> None:
     import tempfile
 
     from tui_dj.atomic import atomic_write_bytes
@@ -332,6 +335,11 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
     from tui_dj.panels.run import POLICIES, SONGS, PanelSpec, run_panel, summarise
 
     names = chosen(policies, POLICIES if policies is None else ORDER)
+    if train_seeds is not None and (panel != "families" or leave_one_out is None):
+        raise TuiDjError("--train-seeds goes with --panel families --leave-one-out.")
+    seeds = None if train_seeds is None else _seed_list(train_seeds)
+    if seeds is not None and model is not None:
+        raise TuiDjError("--train-seeds trains the models it compares; leave out --model.")
     if model is not None:
         load_agent(model)  # a bad file is one sentence before any work
     err = Console(stderr=True)
@@ -353,7 +361,7 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
                              families=None if families is None else _families(families), split=split)
             listeners = None  # already per family
             if leave_one_out is not None:
-                _leave_one_out(spec, model, leave_one_out, songs, json_out, err)
+                _leave_one_out(spec, model, leave_one_out, songs, json_out, err, seeds)
                 return
         elif panel == "playlists":
             if playlists is None:
@@ -404,20 +412,39 @@ def _families(names: str) -> tuple[str, ...]:
     return chosen
 
 
+def _seed_list(text: str) -> list[int]:
+    """"0-4" or "0,2,5" as a list of seeds, or one sentence on why it is not one."""
+    try:
+        if "-" in text.strip().lstrip("-"):
+            first, last = (int(part) for part in text.split("-", 1))
+            seeds = list(range(first, last + 1))
+        else:
+            seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        seeds = []
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise TuiDjError(f"--train-seeds is a range like 0-4 or a list like 0,2,5 of distinct seeds ≥ 0, "
+                         f"not {text!r}.")
+    return seeds
+
+
 def _leave_one_out(spec: Any, model: Path | None, folder: Path, songs: int | None, json_out: Path | None,
-                   err: Console) -> None:
+                   err: Console, seeds: list[int] | None = None) -> None:
     from tui_dj.atomic import atomic_write_bytes
     from tui_dj.cli.panel_tables import leave_out_table
     from tui_dj.cli.render import stage_progress
     from tui_dj.learn.families import FAMILIES
-    from tui_dj.panels.leave_out import leave_one_out
+    from tui_dj.panels.leave_out import leave_one_out, leave_one_out_seeds
     from tui_dj.panels.run import SONGS
 
     names = list(spec.families or FAMILIES)
     try:
         with stage_progress(err) as progress:
-            report = leave_one_out(spec, names, None if model is None else str(model), folder, songs or SONGS,
-                                   on_progress=progress)
+            if seeds is not None:
+                report = leave_one_out_seeds(spec, names, seeds, folder, songs or SONGS, on_progress=progress)
+            else:
+                report = leave_one_out(spec, names, None if model is None else str(model), folder,
+                                       songs or SONGS, on_progress=progress)
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted; the models trained so far are kept in {folder}.") from None
     Console().print(leave_out_table(report))

@@ -152,12 +152,30 @@ def family_notes(summary: dict[str, Any]) -> list[str]:
 
 
 def leave_out_table(report: dict[str, Any]) -> Table:
-    """Per family: the DQN trained on every family against the one trained without it."""
-    table = Table(title=f"leave one family out: median score over songs 21-{report['songs']}",
-                  title_justify="left", box=None, pad_edge=False)
-    for head in ("family", "trained on all", "without it", "without ÷ with", f"≥ {report['within']:.0%}"):
+    """Per family: the DQN trained on every family against the one trained without it (over
+    several training runs when the report has `seeds`: the mean of their medians, and the range
+    of the seeds' own ratios)."""
+    seeds = report.get("seeds")
+    if seeds:
+        title = (f"leave one family out over {len(seeds)} training runs (seeds {_seeds(seeds)}): "
+                 f"mean of their median scores over songs 21-{report['songs']}")
+    else:
+        title = f"leave one family out: median score over songs 21-{report['songs']}"
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    heads = ["family", "trained on all", "without it", "without ÷ with", *(["by seed"] if seeds else []),
+             f"≥ {report['within']:.0%}"]
+    for head in heads:
         table.add_column(head, no_wrap=True, justify="left" if head == "family" else "right")
     for family, e in report["families"].items():
-        table.add_row(family, _short(e["with"]), _short(e["without"]), _ratio(e["ratio"]) or "—",
+        span = e.get("seed_ratios")
+        by_seed = [f"{span[0]:.2f}-{span[1]:.2f}" if span else "—"] if seeds else []
+        table.add_row(family, _short(e["with"]), _short(e["without"]), _ratio(e["ratio"]) or "—", *by_seed,
                       "yes" if e["holds"] else "no")
     return table
+
+
+def _seeds(seeds: list[int]) -> str:
+    """0-6 for a run of seeds, else 0, 2, 5."""
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ", ".join(map(str, seeds))
