@@ -6,7 +6,7 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -337,7 +337,9 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
     names = chosen(policies, POLICIES if policies is None else ORDER)
     if train_seeds is not None and (panel != "families" or leave_one_out is None):
         raise TuiDjError("--train-seeds goes with --panel families --leave-one-out.")
-    seeds = None if train_seeds is None else _seed_list(train_seeds)
+    from tui_dj.cli.lofo import seed_list
+
+    seeds = None if train_seeds is None else seed_list(train_seeds)
     if seeds is not None and model is not None:
         raise TuiDjError("--train-seeds trains the models it compares; leave out --model.")
     if model is not None:
@@ -361,7 +363,9 @@ def _evaluate_panel(panel: str, catalog: Path | None, builtin: bool, model: Path
                              families=None if families is None else _families(families), split=split)
             listeners = None  # already per family
             if leave_one_out is not None:
-                _leave_one_out(spec, model, leave_one_out, songs, json_out, err, seeds)
+                from tui_dj.cli.lofo import run_leave_one_out
+
+                run_leave_one_out(spec, model, leave_one_out, songs, json_out, err, seeds)
                 return
         elif panel == "playlists":
             if playlists is None:
@@ -410,44 +414,3 @@ def _families(names: str) -> tuple[str, ...]:
         raise TuiDjError(f"There is no listener family {(unknown or [names])[0]!r}; the families are "
                          f"{', '.join(FAMILIES)}.")
     return chosen
-
-
-def _seed_list(text: str) -> list[int]:
-    """"0-4" or "0,2,5" as a list of seeds, or one sentence on why it is not one."""
-    try:
-        if "-" in text.strip().lstrip("-"):
-            first, last = (int(part) for part in text.split("-", 1))
-            seeds = list(range(first, last + 1))
-        else:
-            seeds = [int(part) for part in text.split(",")]
-    except ValueError:
-        seeds = []
-    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
-        raise TuiDjError(f"--train-seeds is a range like 0-4 or a list like 0,2,5 of distinct seeds ≥ 0, "
-                         f"not {text!r}.")
-    return seeds
-
-
-def _leave_one_out(spec: Any, model: Path | None, folder: Path, songs: int | None, json_out: Path | None,
-                   err: Console, seeds: list[int] | None = None) -> None:
-    from tui_dj.atomic import atomic_write_bytes
-    from tui_dj.cli.panel_tables import leave_out_table
-    from tui_dj.cli.render import stage_progress
-    from tui_dj.learn.families import FAMILIES
-    from tui_dj.panels.leave_out import leave_one_out, leave_one_out_seeds
-    from tui_dj.panels.run import SONGS
-
-    names = list(spec.families or FAMILIES)
-    try:
-        with stage_progress(err) as progress:
-            if seeds is not None:
-                report = leave_one_out_seeds(spec, names, seeds, folder, songs or SONGS, on_progress=progress)
-            else:
-                report = leave_one_out(spec, names, None if model is None else str(model), folder,
-                                       songs or SONGS, on_progress=progress)
-    except KeyboardInterrupt:
-        raise Interrupted(f"interrupted; the models trained so far are kept in {folder}.") from None
-    Console().print(leave_out_table(report))
-    if json_out is not None:
-        atomic_write_bytes(json_out, json.dumps(report, indent=2).encode())
-        err.print(f"Wrote {json_out}")
