@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -75,3 +79,20 @@ def emit(rows: list[Row]) -> None:
         print(f"{r.metric:<50} {r.value:>12,.3f} {r.unit:<6} {r.goal:<8} {r.met:<4} {r.note}")
     print("BENCH-ROWS " + json.dumps([asdict(r) for r in rows]))
     sys.stdout.flush()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def worktree(ref: str) -> Iterator[Path]:
+    """A checkout of commit `ref` in a temporary folder (a git worktree), removed afterwards: the
+    code a benchmark compares with, measured in the same run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)

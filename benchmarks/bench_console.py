@@ -24,12 +24,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks._util import Row, emit, run_measured
+from benchmarks._util import ROOT, Row, emit, run_measured, worktree
 
 BENCH = "console"
 FULL_SIZE = 232_725
 QUICK_SIZE = 20_000
-ROOT = Path(__file__).resolve().parent.parent
 KEYS = ("d", "n", "l", "d")  # every one is a reaction: a dislike after a like replaces it
 
 
@@ -228,20 +227,14 @@ def _startups(tree: Path, catalog: Path, data: str, env: dict[str, str], runs: i
 def _baseline(ref: str, catalog: Path, n_keys: int, songs: str, env: dict[str, str], runs: int) -> list[Row]:
     """The same start-up and key benchmarks on another commit's code (this file's children, run
     from a worktree of that commit), so that before and after are measured on one machine in one run."""
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "tree"
-        subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT, check=True,
-                       capture_output=True)
-        try:
-            shutil.copy(Path(__file__), tree / "benchmarks" / "bench_console.py")
-            with tempfile.TemporaryDirectory() as data:
-                first_screen, first_song = _startups(tree, catalog, data, env, runs)
-                real = _tmux_startup(catalog, data, tree, runs)
-                _, _, out = run_measured([sys.executable, "-m", "benchmarks.bench_console", "--child", "keys",
-                                          "--catalog", str(catalog), "--data", data, "--n", str(n_keys)],
-                                         cwd=str(tree), env={**env, "PYTHONPATH": str(tree)})
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+    with worktree(ref) as tree:
+        shutil.copy(Path(__file__), tree / "benchmarks" / "bench_console.py")
+        with tempfile.TemporaryDirectory() as data:
+            first_screen, first_song = _startups(tree, catalog, data, env, runs)
+            real = _tmux_startup(catalog, data, tree, runs)
+            _, _, out = run_measured([sys.executable, "-m", "benchmarks.bench_console", "--child", "keys",
+                                      "--catalog", str(catalog), "--data", data, "--n", str(n_keys)],
+                                     cwd=str(tree), env={**env, "PYTHONPATH": str(tree)})
     times, _, _ = _key_result(out)
     note = f"commit {ref}, the same {n_keys} keys and {songs}, in this run"
     rows = [Row(BENCH, "before: tui-dj play -> first screen (headless)", first_screen, "s", "", f"{note}; best of {runs}"),

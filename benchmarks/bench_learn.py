@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,24 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks._util import Row, emit, peak_rss_mb, run_measured
+from benchmarks._util import Row, emit, peak_rss_mb, run_measured, worktree
 from tui_dj.config import EnvConfig, TrainConfig
 
 FULL_SIZE = 232_725
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@contextlib.contextmanager
-def _worktree(ref: str):  # type: ignore[no-untyped-def]
-    """A checkout of commit `ref` in a temporary folder, removed afterwards."""
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "tree"
-        subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT, check=True,
-                       capture_output=True)
-        try:
-            yield tree
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
 
 
 def _fill(agent, rows: int, n_songs: int, rng: np.random.Generator) -> None:
@@ -109,7 +94,7 @@ def main() -> None:
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         if args.baseline is not None:
-            args.baseline_src = stack.enter_context(_worktree(args.baseline))
+            args.baseline_src = stack.enter_context(worktree(args.baseline))
         _measure(args)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,11 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks._util import Row, emit, peak_rss_mb
+from benchmarks._util import ROOT, Row, emit, peak_rss_mb, worktree
 
 BENCH = "session"
 FULL_SIZE = 232_725
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def rss_mb() -> float:
@@ -100,14 +98,9 @@ def before_and_after(ref: str, n: int, window: int) -> list[Row]:
 
     catalog = catalog_dir(FULL_SIZE)
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "tree"
-        subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT, check=True, capture_output=True)
-        try:
-            shutil.copy(Path(__file__), tree / "benchmarks" / "bench_session.py")
-            runs = [("before", _keys_of(tree, catalog, n)), ("after", _keys_of(ROOT, catalog, n))]
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+    with worktree(ref) as tree:
+        shutil.copy(Path(__file__), tree / "benchmarks" / "bench_session.py")
+        runs = [("before", _keys_of(tree, catalog, n)), ("after", _keys_of(ROOT, catalog, n))]
     for when, (first, again, times) in runs:
         note = f"{'commit ' + ref if when == 'before' else 'this code'}; {FULL_SIZE:,} songs from {catalog.name}/"
         rows.append(Row(BENCH, f"{when}: open_session in a fresh process (its imports included)", first, "s", "", note))
