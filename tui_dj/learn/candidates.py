@@ -73,8 +73,8 @@ class CandidateGenerator:
 
     def index(self) -> dict[str, np.ndarray]:
         """The clusters and regions as plain arrays, to be kept and given back as `index=`."""
-        out = {"region_rows": np.concatenate(self.regions),
-               "region_sizes": np.array([len(r) for r in self.regions], np.int64),
+        rows, _, sizes = self._region_table
+        out = {"region_rows": rows, "region_sizes": sizes,
                "cover_rows": self.cover.rows, "cover_radius": self.cover.radius, "cover_bars": self.cover.bars}
         if self.clustered:
             out.update(centres=self.centres, order=self.order, offsets=self.offsets)

@@ -17,11 +17,6 @@ from tui_dj.learn.songs import SongTable
 MEAN_POPULARITY = 0.45
 
 
-def standard_scale(songs: SongTable) -> np.ndarray:
-    """Each feature's spread over the catalog: distances in standardised space divide by it."""
-    return songs.spread
-
-
 def first_sorted(values: np.ndarray, m: int) -> np.ndarray:
     """`np.argsort(values, kind="stable")[:m]`, the same rows in the same order, without sorting
     the whole array (a person drawn on 232,725 songs needs the best 60 or 2,327 of them)."""
@@ -140,7 +135,7 @@ class ThresholdTaste(Taste):
         for i, (j, s) in enumerate(zip(features, signs, strict=True)):
             q = float(rng.uniform(0.35, 0.65))
             bars[i] = np.quantile(songs.features[:, j], q if s > 0 else 1.0 - q)
-        return cls(features, signs, bars, 0.1 * standard_scale(songs)[features])
+        return cls(features, signs, bars, 0.1 * songs.spread[features])
 
 
 class RadiusTaste(Taste):
@@ -168,7 +163,7 @@ class RadiusTaste(Taste):
     def draw(cls, songs: SongTable, rng: np.random.Generator) -> RadiusTaste:
         """A playlist made up on the spot: 10 to 25 of the 60 songs nearest a song drawn evenly
         over the catalog's sounds (they stay in the catalog)."""
-        scale = standard_scale(songs)
+        scale = songs.spread
         seed = int(rng.choice(len(songs), p=songs.taste_weights))
         d = (((songs.features - songs.features[seed]) / scale) ** 2).sum(1)
         near = first_sorted(d, min(60, len(songs)))
@@ -245,7 +240,7 @@ def draw_taste(songs: SongTable, rng: np.random.Generator, playlist: np.ndarray 
     """Any one taste: around `playlist` (scaled features of a real playlist's songs) when given,
     else favourite sounds, one extreme, rules, or a made-up playlist, equally often."""
     if playlist is not None:
-        return RadiusTaste(playlist, standard_scale(songs))
+        return RadiusTaste(playlist, songs.spread)
     kind = int(rng.integers(4))
     if kind == 0:
         return CentreTaste.draw(songs, rng)
