@@ -14,7 +14,7 @@ def _report(late: bool = True) -> dict[str, Any]:
     figure = {"mean": 0.5, "low": 0.4, "high": 0.6}
     metrics = ("return", "like_rate", "like_early", "skip_rate", "length", "quit_rate", "diversity", "normalised")
     entry = {m: figure for m in metrics} | {"coverage": 0.1} | ({"like_late": figure} if late else {})
-    names = ("oracle", "dqn", "thompson", "linucb", "liked-mean", "diverse", "greedy", "popular", "random")
+    names = ("oracle", "dqn", "gp-ucb", "thompson", "linucb", "liked-mean", "diverse", "greedy", "popular", "random")
     return {"env": {"boredom": True, "drift": True, "quit": True, "max_steps": 60 if late else 20,
                     "reward": "listener"},
             "sessions": 10, "seeds": 2, "catalog": {"name": "built-in (3000 songs, seed 0)"},
@@ -32,7 +32,7 @@ def test_the_evaluation_table_says_what_its_words_mean() -> None:
     for words in ("return: a session's summed reward", "likes 21+: the share of songs 21 on that were liked",
                   "score: the return placed between random (0) and the oracle (1)",
                   "liked-mean: plays what is near the mean of the songs liked so far",
-                  "thompson, linucb: linear bandits", "oracle: sees the listener's hidden taste"):
+                  "thompson, linucb: linear bandits", "gp-ucb: a Gaussian-process bandit", "oracle: sees the listener's hidden taste"):
         assert words in text, text
     assert "likes 21+:" not in _shown(_report(late=False))  # no such column in sessions of 20 songs
 

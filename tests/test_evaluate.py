@@ -38,7 +38,7 @@ def test_evaluate_reports_every_policy_with_intervals(tmp_path: Path, files) -> 
     report = json.loads(out.read_text())
     names = set(report["policies"])
     assert names == {"random", "popular", "greedy", "diverse", "liked-mean", "liked-mean-diverse", "linucb",
-                     "thompson", "dqn", "oracle"}
+                     "thompson", "gp-ucb", "dqn", "oracle"}
     for entry in report["policies"].values():
         for metric in METRICS:
             m = entry[metric]

@@ -8,7 +8,7 @@ from gymnasium.utils.env_checker import check_env
 
 from tui_dj.catalog import builtin_catalog
 from tui_dj.config import EnvConfig
-from tui_dj.learn.baselines import LinearBandit, baselines
+from tui_dj.learn.baselines import KernelBandit, LinearBandit, baselines
 from tui_dj.learn.candidates import CandidateGenerator
 from tui_dj.learn.dj import DJ
 from tui_dj.learn.env import DJEnv
@@ -198,7 +198,7 @@ def test_similarity_reward_reproduces_the_original_numbers(songs: SongTable) -> 
 
 
 @pytest.mark.parametrize("name", ["random", "popular", "greedy", "diverse", "liked-mean", "liked-mean-diverse",
-                                  "linucb", "thompson", "oracle"])
+                                  "linucb", "thompson", "gp-ucb", "oracle"])
 def test_every_baseline_plays_valid_unrepeated_songs(songs: SongTable, name: str) -> None:
     result = run_session(songs, _by_name()[name], _generator(songs), EnvConfig(quit=False, max_steps=20), 3)
     assert len(result.played) == 20 == len(set(result.played))
@@ -277,3 +277,53 @@ def test_linear_bandits_learn_what_pays_across_sessions(songs: SongTable) -> Non
                 dj.learn("finish", reward)
                 dj.advance()
         assert np.mean(picked[-40:]) > np.mean(picked[:10]) + 0.1
+
+
+def test_the_kernel_bandit_goes_toward_likes_and_away_from_skips(songs: SongTable) -> None:
+    """Liked songs in one place and skipped ones in another: its best song is near the likes;
+    with only skips heard, it looks where nothing was heard yet, not beside them."""
+    bandit, rng = KernelBandit(), np.random.default_rng(0)
+    x = songs.features
+    order = np.argsort(x[:, 2])  # along energy: the calmest songs, the most energetic ones
+    liked, skipped = order[:4], order[-4:]
+    trace = SessionTrace()
+    for row in np.concatenate([skipped, liked]):
+        trace.record(int(row), x[row], 10_000 + int(row), "like" if row in liked else "skip")
+    rows = bandit.candidates(songs, trace, np.asarray(trace.played), rng)
+    assert len(rows) == len(songs) - 8 and not np.isin(rows, trace.played).any()
+    best = int(rows[np.argmax(bandit.decide(songs, trace, rows, rng).scores)])
+    to = lambda group: float(np.sqrt(((x[group] - x[best]) ** 2).sum(1)).min())  # noqa: E731
+    assert to(liked) < to(skipped)
+
+    only_skips = SessionTrace()
+    for row in skipped:
+        only_skips.record(int(row), x[row], 10_000 + int(row), "skip")
+    scores = bandit.decide(songs, only_skips, rows, rng).scores
+    gap = np.sqrt(((x[rows][:, None] - x[skipped][None]) ** 2).sum(-1)).min(1)
+    near = np.argsort(gap)[:20]  # the songs beside the skipped ones
+    assert scores[near].max() < np.median(scores)
+
+
+def test_the_kernel_bandit_holds_back_the_last_artists(songs: SongTable) -> None:
+    bandit, rng = KernelBandit(), np.random.default_rng(0)
+    trace = SessionTrace()
+    trace.record(0, songs.features[0], int(songs.artists[0]), "like")
+    rows = bandit.candidates(songs, trace, np.array([0]), rng)
+    scores = bandit.decide(songs, trace, rows, rng).scores
+    same_artist = songs.artists[rows] == songs.artists[0]
+    if same_artist.any():
+        assert scores[same_artist].max() < scores[~same_artist].max()
+    assert int(rows[np.argmax(scores)]) != 0 and not same_artist[np.argmax(scores)]
+
+
+def test_the_kernel_bandit_samples_a_large_catalog(songs: SongTable) -> None:
+    """Past `FULL_SCAN` songs it scores a sample and the songs nearest the last good ones."""
+    bandit, rng = KernelBandit(), np.random.default_rng(1)
+    bandit.FULL_SCAN, bandit.SAMPLE = 100, 200  # the test catalog: 600 songs
+    trace = SessionTrace()
+    trace.record(5, songs.features[5], int(songs.artists[5]), "finish")
+    rows = bandit.candidates(songs, trace, np.array([5]), rng)
+    d = np.sqrt(((songs.features - songs.features[5]) ** 2).sum(1))
+    d[5] = np.inf
+    assert 200 <= len(rows) <= 264 and 5 not in rows
+    assert set(np.argsort(d)[:10]) <= set(rows.tolist())

@@ -279,6 +279,7 @@ _COLUMN_WORDS = {
 _POLICY_WORDS = {
     "oracle": "oracle: sees the listener's hidden taste (the ceiling)",
     "thompson": "thompson, linucb: linear bandits that learn from the session",
+    "gp-ucb": "gp-ucb: a Gaussian-process bandit over where this session's reactions fell",
     "liked-mean": "liked-mean: plays what is near the mean of the songs liked so far",
     "diverse": "diverse: nearest to the taste, re-ranked for variety",
     "greedy": "greedy: nearest to the taste",

@@ -14,7 +14,7 @@ from tui_dj.learn.baselines import baselines
 from tui_dj.learn.policy import Policy
 
 ORDER = ("random", "popular", "greedy", "diverse", "liked-mean", "liked-mean-diverse", "linucb", "thompson",
-         "dqn", "dqn-frozen", "oracle")
+         "gp-ucb", "dqn", "dqn-frozen", "oracle")
 LEARNED = ("dqn", "dqn-frozen")
 ORACLE = "oracle"
 # What `evaluate` runs (its DQN is already frozen), and what a panel runs unless `--policies`
