@@ -319,7 +319,7 @@ def test_the_kernel_bandit_holds_back_the_last_artists(songs: SongTable) -> None
 def test_the_kernel_bandit_samples_a_large_catalog(songs: SongTable) -> None:
     """Past `FULL_SCAN` songs it scores a sample and the songs nearest the last good ones."""
     bandit, rng = KernelBandit(), np.random.default_rng(1)
-    bandit.FULL_SCAN, bandit.SAMPLE = 100, 200  # the test catalog: 600 songs
+    bandit.full_scan, bandit.SAMPLE = 100, 200  # the test catalog: 600 songs
     trace = SessionTrace()
     trace.record(5, songs.features[5], int(songs.artists[5]), "finish")
     rows = bandit.candidates(songs, trace, np.array([5]), rng)

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from tui_dj.learn.kernel import BETA, FULL_SCAN, LENGTHSCALE, SessionGP
 from tui_dj.learn.policy import Decision, Policy, Transition
-from tui_dj.learn.rewards import REWARDS
 from tui_dj.learn.songs import SongTable
 from tui_dj.learn.trace import SONG_DIM, SessionTrace
 
@@ -224,18 +224,15 @@ class LinearBandit(Policy):
 
 
 class KernelBandit(Policy):
-    """GP-UCB: a Gaussian process over where in the catalog this session's reactions fell, each
-    song scored by the upper end of its estimated reward (the estimate plus `beta` of its
-    uncertainty).
+    """GP-UCB: a Gaussian process over where in the catalog this session's reactions fell
+    (`learn.kernel`), each song scored by the upper end of its estimated reward.
 
     What someone who knows bandits writes for "play near what I liked, away from what I skipped":
-    it learns from this session alone, in the songs' own features, so a taste shaped as a ball, a
-    corner or two places at once is all the same to it, where the linear bandits above learn one
-    shape across sessions. A song far from everything heard has the prior reward 0 and the most
-    uncertainty (worth finding out); near a skip its estimate falls, near a like it rises. A song by
-    an artist among the last three is held back, as every listener tires of one artist. It scores
-    every song of a catalog of up to `FULL_SCAN` songs; on a larger one, `SAMPLE` songs at random
-    and the `POOL` nearest each of the last three songs liked or heard out.
+    it learns from this session alone, in the songs' own features, where the linear bandits above
+    learn one shape of taste across sessions. A song by an artist among the last three is held
+    back, as every listener tires of one artist. It scores every song of a catalog of up to
+    `kernel.FULL_SCAN` songs; on a larger one, `SAMPLE` songs at random and the `POOL` nearest each
+    of the last three songs liked or heard out.
 
     `lengthscale` and `beta` were chosen on the development split of the families panel (24 people
     a family, never the people reported): of lengthscale 0.15, 0.25, 0.4, 0.6, 0.8 and beta 0.03 to
@@ -244,38 +241,27 @@ class KernelBandit(Policy):
     """
 
     name = "gp-ucb"
-    FULL_SCAN = 5000
     SAMPLE = 1024
-    NOISE = 0.5  # the reward's standard deviation about the estimate: a person's day varies
 
-    def __init__(self, lengthscale: float = 0.6, beta: float = 0.1) -> None:
+    def __init__(self, lengthscale: float = LENGTHSCALE, beta: float = BETA) -> None:
         self.lengthscale = lengthscale
         self.beta = beta
+        self.full_scan = FULL_SCAN
 
     def candidates(self, songs: SongTable, trace: SessionTrace, excluded: np.ndarray,
                    rng: np.random.Generator) -> np.ndarray:
-        if len(songs) <= self.FULL_SCAN:
+        if len(songs) <= self.full_scan:
             return np.flatnonzero(_allowed(len(songs), excluded)).astype(np.int64)
         good = [f for f, r in zip(trace.features, trace.reactions, strict=True) if r in ("like", "finish")][-3:]
         pools = [random_rows(songs, self.SAMPLE, excluded, rng)] + [nearest(songs, f, POOL, excluded) for f in good]
         return np.unique(np.concatenate(pools)).astype(np.int64)
 
-    def _kernel(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None] - 2.0 * a @ b.T
-        return np.exp(-np.maximum(d2, 0.0) / (2.0 * self.lengthscale**2))
-
     def decide(self, songs: SongTable, trace: SessionTrace, rows: np.ndarray, rng: np.random.Generator) -> Decision:
         tired = np.isin(songs.artists[rows], trace.artists[-3:]) * 2.0
-        heard = [(f, REWARDS[r]) for f, r in zip(trace.features, trace.reactions, strict=True) if r is not None]
-        if not heard:
+        gp = SessionGP(trace, self.lengthscale)
+        if not gp.fitted:
             return Decision(rows, rng.random(len(rows)) - tired)
-        x_heard = np.array([f for f, _ in heard], np.float64)
-        chol = np.linalg.cholesky(self._kernel(x_heard, x_heard) + self.NOISE**2 * np.eye(len(heard)))
-        weights = np.linalg.solve(chol.T, np.linalg.solve(chol, np.array([r for _, r in heard])))
-        cross = self._kernel(songs.features[rows].astype(np.float64), x_heard)
-        spread = np.linalg.solve(chol, cross.T)
-        uncertainty = np.sqrt(np.maximum(1.0 - (spread * spread).sum(0), 0.0))
-        return Decision(rows, cross @ weights + self.beta * uncertainty - tired)
+        return Decision(rows, gp.upper(songs.features[rows], self.beta) - tired)
 
 
 class OraclePolicy(Policy):
