@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.3.3"
+__version__ = "0.3.4"
 
 if TYPE_CHECKING:
     from tui_dj.session import Session
